@@ -1,0 +1,1 @@
+"""docs_store: PDF ingest, rendering, packets, annotations (see DESIGN.md §4)."""

@@ -1,0 +1,1 @@
+"""The meetings domain: units, bridge points, people, roles, meetings, series, scheduling, the event log."""

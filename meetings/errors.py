@@ -1,0 +1,93 @@
+"""The one exception tree of Cầu Họp.
+
+Every error a user must hear is raised as one of these, from the domain or from an edge, and turned into an
+HTTP status (and later a WebSocket ``error`` reply) in exactly one place: ``web/errors.py``.
+Each carries a ``detail`` written for the person who sent the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class CauhopError(Exception):
+    """Base of every error Cầu Họp reports to a user."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotAuthenticated(CauhopError):
+    """No valid session or token (HTTP 401)."""
+
+
+class Forbidden(CauhopError):
+    """Authenticated, but not allowed to do this (HTTP 403)."""
+
+
+class NotFound(CauhopError):
+    """The thing named does not exist, or the user may not know it exists (HTTP 404)."""
+
+
+class Invalid(CauhopError):
+    """Input that cannot be accepted (HTTP 422). ``errors`` names each bad field by its path."""
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+@dataclass(frozen=True)
+class FieldError:
+    loc: tuple[str | int, ...]
+    msg: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"loc": list(self.loc), "msg": self.msg}
+
+
+class InvalidRule(Invalid):
+    """A recurrence rule (RRULE) outside the supported subset or malformed."""
+
+
+class Conflict(CauhopError):
+    """The request clashes with the current state (HTTP 409)."""
+
+
+class IllegalTransition(Conflict):
+    """A lifecycle move that the meeting's current status does not allow."""
+
+
+class StaleVersion(Conflict):
+    """The client edited an older version of the record than the one stored."""
+
+
+@dataclass(frozen=True)
+class Clash:
+    """One double-booking: a bridge point or a person already taken by another meeting."""
+
+    kind: str  # "bridge_point" | "person"
+    id: int
+    meeting_id: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "meeting_id": self.meeting_id, **self.extra}
+
+
+class SchedulingConflict(Conflict):
+    """A meeting would double-book bridge points or people; ``clashes`` lists every one."""
+
+    def __init__(self, detail: str, clashes: list[Clash]) -> None:
+        super().__init__(detail)
+        self.clashes = clashes
+
+
+class TooManyRequests(CauhopError):
+    """Rate limit exceeded (HTTP 429)."""
+
+
+class PayloadTooLarge(CauhopError):
+    """An upload or message over the configured size limit (HTTP 413)."""

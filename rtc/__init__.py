@@ -1,0 +1,1 @@
+"""rtc: the media relay (see DESIGN.md §5)."""

@@ -1,0 +1,55 @@
+"""The Cầu Họp Starlette application: routes from web/, and in its lifespan the long-lived parts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import BaseRoute, Route
+
+from meetings.config import Settings
+from meetings.db import make_engine
+from web import routes_auth, routes_meetings, routes_units
+from web.endpoint import ApiRoute
+from web.errors import EXCEPTION_HANDLERS
+from web.openapi import build_spec, docs_page, openapi_json
+from web.ratelimit import FailureLimiter
+
+VERSION = "0.1.0"
+API_ROUTES: list[ApiRoute] = [*routes_auth.ROUTES, *routes_units.ROUTES, *routes_meetings.ROUTES]
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def home(request: Request) -> RedirectResponse:
+    return RedirectResponse("/docs")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.engine = make_engine(settings.database_url)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    routes: list[BaseRoute] = [
+        Route("/", home),
+        Route("/healthz", healthz),
+        Route("/openapi.json", openapi_json),
+        Route("/docs", docs_page),
+        *(r.route() for r in API_ROUTES),
+    ]
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.login_limiter = FailureLimiter()
+    app.state.openapi = build_spec(API_ROUTES, "Cầu Họp", VERSION)
+    return app
