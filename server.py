@@ -12,14 +12,19 @@ from starlette.routing import BaseRoute, Route
 
 from meetings.config import Settings
 from meetings.db import make_engine
-from web import routes_auth, routes_meetings, routes_units
+from web import routes_auth, routes_meetings, routes_series, routes_units
 from web.endpoint import ApiRoute
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_spec, docs_page, openapi_json
 from web.ratelimit import FailureLimiter
 
 VERSION = "0.1.0"
-API_ROUTES: list[ApiRoute] = [*routes_auth.ROUTES, *routes_units.ROUTES, *routes_meetings.ROUTES]
+API_ROUTES: list[ApiRoute] = [
+    *routes_auth.ROUTES,
+    *routes_units.ROUTES,
+    *routes_meetings.ROUTES,
+    *routes_series.ROUTES,
+]
 
 
 async def healthz(request: Request) -> JSONResponse:
