@@ -29,8 +29,8 @@ def test_weekly_giao_ban_creates_scheduled_occurrences(client: TestClient) -> No
 
 def test_series_clash_rejects_the_whole_series_naming_each_date(client: TestClient) -> None:
     h = login(client, "secretary")
-    busy = {"title": "Họp đột xuất", "host_unit_id": 4, "start": "2031-01-20T08:30", "end": "2031-01-20T09:00",
-            "scope": {"bridge_point_ids": [3]}}
+    busy = {"title": "Họp đột xuất", "host_unit_id": 4, "start": "2031-01-20T08:30",
+            "end": "2031-01-20T09:00", "scope": {"bridge_point_ids": [3]}}
     other = client.post("/api/meetings", json=busy, headers=h).json()
     r = client.post("/api/series", json=_series(), headers=h)
     assert r.status_code == 409
