@@ -8,15 +8,18 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from meetings.bus import make_bus
 from meetings.config import Settings
 from meetings.db import make_engine
-from web import routes_auth, routes_meetings, routes_series, routes_units
+from meetings.live_service import LiveService
+from web import routes_auth, routes_live, routes_meetings, routes_series, routes_units
 from web.endpoint import ApiRoute
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_spec, docs_page, openapi_json
 from web.ratelimit import FailureLimiter
+from web.ws import meeting_socket
 
 VERSION = "0.1.0"
 API_ROUTES: list[ApiRoute] = [
@@ -24,6 +27,7 @@ API_ROUTES: list[ApiRoute] = [
     *routes_units.ROUTES,
     *routes_meetings.ROUTES,
     *routes_series.ROUTES,
+    *routes_live.ROUTES,
 ]
 
 
@@ -41,9 +45,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings.database_url)
+        app.state.bus = make_bus(settings.redis_url)
+        app.state.live = LiveService(app.state.engine)
+        await app.state.bus.start()
         try:
             yield
         finally:
+            await app.state.bus.stop()
             app.state.engine.dispose()
 
     routes: list[BaseRoute] = [
@@ -51,6 +59,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/openapi.json", openapi_json),
         Route("/docs", docs_page),
+        Route("/api/ws-schema.json", routes_live.ws_schema),
+        WebSocketRoute("/ws/meetings/{meeting_id:int}", meeting_socket),
         *(r.route() for r in API_ROUTES),
     ]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

@@ -22,6 +22,7 @@ class Settings:
     setup_buffer_minutes: int = 15
     session_hours: int = 12
     secure_cookies: bool = False
+    allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -38,6 +39,9 @@ class Settings:
             demo=env.get("CAUHOP_DEMO", "") in {"1", "true", "yes"},
             setup_buffer_minutes=int(env.get("CAUHOP_SETUP_BUFFER_MINUTES", "15")),
             secure_cookies=env.get("CAUHOP_SECURE_COOKIES", "") in {"1", "true", "yes"},
+            allowed_origins=tuple(
+                o.strip() for o in env.get("CAUHOP_ALLOWED_ORIGINS", "").split(",") if o.strip()
+            ),
         )
 
 

@@ -133,3 +133,15 @@ class MeetingEvent(SQLModel, table=True):
     at: datetime
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class SecretBallot(SQLModel, table=True):
+    """A secret ballot's choice, kept apart from who cast it (the log records only that they voted).
+    The key is random, and the row carries no time and no voter."""
+
+    __tablename__ = "secret_ballot"
+
+    id: str = Field(primary_key=True, max_length=32)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    poll_id: int = Field(index=True)
+    choice: str = Field(max_length=100)

@@ -49,7 +49,7 @@ class MeetingAccess:
     operator_person_ids: Collection[int] = ()  # operators of the meeting's bridge points
 
 
-def _manages_unit(actor: Actor, unit_id: int, tree: UnitTree) -> bool:
+def manages_unit(actor: Actor, unit_id: int, tree: UnitTree) -> bool:
     if actor.role is Role.admin:
         return True
     return (
@@ -60,7 +60,7 @@ def _manages_unit(actor: Actor, unit_id: int, tree: UnitTree) -> bool:
 def require_create_meeting(actor: Actor, host_unit_id: int, tree: UnitTree) -> None:
     if actor.role not in {Role.admin, Role.secretary}:
         raise Forbidden(f"a {actor.role} may not create meetings; ask a secretary of the host unit")
-    if not _manages_unit(actor, host_unit_id, tree):
+    if not manages_unit(actor, host_unit_id, tree):
         raise Forbidden("a secretary may create meetings only for their own unit and the units under it")
 
 
@@ -69,7 +69,7 @@ def meeting_role(actor: Actor, access: MeetingAccess) -> MeetingRole | None:
 
 
 def can_view_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) -> bool:
-    if _manages_unit(actor, access.host_unit_id, tree) or meeting_role(actor, access) is not None:
+    if manages_unit(actor, access.host_unit_id, tree) or meeting_role(actor, access) is not None:
         return True
     return actor.person_id is not None and actor.person_id in access.operator_person_ids
 
@@ -81,17 +81,14 @@ def require_view_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) ->
 
 def require_edit_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
     """Schedule, scope, participants: the host unit's secretaries and the meeting's own secretary."""
-    if (
-        _manages_unit(actor, access.host_unit_id, tree)
-        or meeting_role(actor, access) is MeetingRole.secretary
-    ):
+    if manages_unit(actor, access.host_unit_id, tree) or meeting_role(actor, access) is MeetingRole.secretary:
         return
     raise Forbidden("only the meeting's secretary or a secretary of its host unit may change it")
 
 
 def require_run_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
     """Start and end the meeting: its chair and secretary, and the host unit's secretaries."""
-    if _manages_unit(actor, access.host_unit_id, tree):
+    if manages_unit(actor, access.host_unit_id, tree):
         return
     if meeting_role(actor, access) in {MeetingRole.chair, MeetingRole.secretary}:
         return
