@@ -1,17 +1,15 @@
 """Double-booking detection and free-slot suggestion (pure: no I/O, no database).
 
-A meeting holds bridge points (conference rooms) and people from ``start`` to ``end`` (half-open).
-Two meetings clash on a shared resource when their intervals, each widened by ``buffer`` on both
-sides of the other, overlap: ``a.start < b.end + buffer and b.start < a.end + buffer``.
-
-``BookingIndex`` keeps, per resource, the bookings sorted by start plus the longest duration ever
-filed there, so a query only visits starts in ``(cand.start - buffer - longest, cand.end + buffer)``.
-Times are held internally as integer microseconds since the Unix epoch, which compare fast.
+A meeting holds bridge points and people over ``[start, end)``. Two meetings clash on each resource they
+share when ``a.start < b.end + buffer and b.start < a.end + buffer``: back to back is fine at zero buffer.
+``BookingIndex`` keeps per resource the bookings sorted by start and the longest duration filed there, so
+a query visits only starts in ``(start - buffer - longest, end + buffer)``; times are held as integer
+microseconds since the epoch, which compare fast.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -49,10 +47,6 @@ def _buffer_us(buffer: timedelta) -> int:
     return buffer // _US
 
 
-def _clash_order(clash: Clash) -> tuple[str, int, int]:
-    return (clash.kind, clash.id, clash.meeting_id)
-
-
 def _keys(bridge_point_ids: Iterable[int], person_ids: Iterable[int]) -> Iterator[Key]:
     for bp in bridge_point_ids:
         yield (BRIDGE_POINT, bp)
@@ -84,16 +78,26 @@ class Booking:
 
 @dataclass
 class _Lane:
-    """The bookings of one resource, sorted by (start, end, meeting_id)."""
+    """The bookings of one resource sorted by (start, end, meeting_id), with their starts alongside."""
 
     entries: list[Entry] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)  # entries[i][0], bisected as plain ints for speed
     longest: int = 0  # µs; never shrinks, so it stays an upper bound after removals
+
+    def insert(self, entry: Entry) -> None:
+        at = bisect_left(self.entries, entry)
+        self.entries.insert(at, entry)
+        self.starts.insert(at, entry[0])
+        self.longest = max(self.longest, entry[1] - entry[0])
+
+    def delete(self, entry: Entry) -> None:
+        at = bisect_left(self.entries, entry)
+        del self.entries[at], self.starts[at]
 
     def window(self, lo: int, hi: int) -> list[Entry]:
         """Entries that may overlap ``(lo, hi)``: start in ``(lo - longest, hi)``."""
-        first = bisect_left(self.entries, (lo - self.longest + 1,))
-        last = bisect_left(self.entries, (hi,), lo=first)
-        return self.entries[first:last]
+        first = bisect_right(self.starts, lo - self.longest)
+        return self.entries[first : bisect_left(self.starts, hi, first)]
 
 
 def _entry(booking: Booking) -> Entry:
@@ -109,9 +113,14 @@ class BookingIndex:
         for booking in bookings:
             self._bookings[booking.meeting_id] = booking  # a later duplicate replaces an earlier one
         for booking in self._bookings.values():
-            self._file(booking, append=True)
+            entry = _entry(booking)
+            for key in booking.keys():
+                lane = self._lanes.setdefault(key, _Lane())
+                lane.entries.append(entry)
+                lane.longest = max(lane.longest, entry[1] - entry[0])
         for lane in self._lanes.values():
             lane.entries.sort()
+            lane.starts = [entry[0] for entry in lane.entries]
 
     def __len__(self) -> int:
         return len(self._bookings)
@@ -119,24 +128,13 @@ class BookingIndex:
     def __contains__(self, meeting_id: object) -> bool:
         return meeting_id in self._bookings
 
-    def get(self, meeting_id: int) -> Booking | None:
-        return self._bookings.get(meeting_id)
-
-    def _file(self, booking: Booking, *, append: bool = False) -> None:
-        entry = _entry(booking)
-        for key in booking.keys():
-            lane = self._lanes.setdefault(key, _Lane())
-            lane.longest = max(lane.longest, entry[1] - entry[0])
-            if append:
-                lane.entries.append(entry)
-            else:
-                insort(lane.entries, entry)
-
     def add(self, booking: Booking) -> None:
         """File ``booking``; one with the same meeting_id is replaced."""
         self.remove(booking.meeting_id)
         self._bookings[booking.meeting_id] = booking
-        self._file(booking)
+        entry = _entry(booking)
+        for key in booking.keys():
+            self._lanes.setdefault(key, _Lane()).insert(entry)
 
     def remove(self, meeting_id: int) -> None:
         """Forget a meeting; a no-op if it is not filed."""
@@ -146,7 +144,7 @@ class BookingIndex:
         entry = _entry(booking)
         for key in booking.keys():
             lane = self._lanes[key]
-            del lane.entries[bisect_left(lane.entries, entry)]
+            lane.delete(entry)
             if not lane.entries:
                 del self._lanes[key]
 
@@ -155,29 +153,29 @@ class BookingIndex:
         buf = _buffer_us(buffer)
         start, end = _us(candidate.start), _us(candidate.end)
         lo, hi = start - buf, end + buf
-        found: list[Clash] = []
+        hits: list[tuple[str, int, int]] = []  # sorted as plain tuples: cheaper than sorting Clashes
         for key in candidate.keys():
             lane = self._lanes.get(key)
             if lane is None:
                 continue
             for _, other_end, meeting_id in lane.window(lo, hi):
                 if other_end > lo and meeting_id != candidate.meeting_id:
-                    found.append(Clash(key[0], key[1], meeting_id))
-        found.sort(key=_clash_order)
-        return found
+                    hits.append((key[0], key[1], meeting_id))
+        hits.sort()
+        return [Clash(kind, id_, meeting_id) for kind, id_, meeting_id in hits]
 
     def _busy_us(
         self, keys: Iterable[Key], lo: int, hi: int, buf: int, exclude_meeting_id: int | None
     ) -> list[Span]:
-        spans: list[Span] = []
+        spans: set[Span] = set()  # a set: a meeting on many of the resources counts once
         for key in keys:
             lane = self._lanes.get(key)
             if lane is None:
                 continue
             for other_start, other_end, meeting_id in lane.window(lo - buf, hi + buf):
                 if other_end + buf > lo and meeting_id != exclude_meeting_id:
-                    spans.append((other_start - buf, other_end + buf))
-        return _merge(spans)
+                    spans.add((other_start - buf, other_end + buf))
+        return _merge(sorted(spans))
 
     def busy(
         self,
@@ -198,8 +196,7 @@ class BookingIndex:
 
 
 def _merge(spans: list[Span]) -> list[Span]:
-    """Union of half-open spans, sorted; touching spans are joined."""
-    spans.sort()
+    """Union of sorted half-open spans; touching spans are joined."""
     merged: list[Span] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -214,8 +211,7 @@ def brute_force_conflicts(
     candidate: Booking, bookings: Iterable[Booking], buffer: timedelta = timedelta(0)
 ) -> list[Clash]:
     """The obviously correct oracle: compare ``candidate`` with every booking."""
-    if buffer < timedelta(0):
-        raise ValueError("buffer must not be negative")
+    _buffer_us(buffer)  # validates
     found: list[Clash] = []
     for other in bookings:
         if other.meeting_id == candidate.meeting_id:
@@ -225,7 +221,7 @@ def brute_force_conflicts(
                 found.append(Clash(BRIDGE_POINT, bp, other.meeting_id))
             for person in candidate.person_ids & other.person_ids:
                 found.append(Clash(PERSON, person, other.meeting_id))
-    found.sort(key=_clash_order)
+    found.sort(key=lambda clash: (clash.kind, clash.id, clash.meeting_id))
     return found
 
 
@@ -264,36 +260,48 @@ def _aligned_starts(day: date, hours: WorkingHours, step: timedelta) -> Iterator
         wall += step
 
 
+class _Busy:
+    """Merged busy spans, sorted, with their ends alongside for bisection."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        self.spans = spans
+        self.ends = [end for _, end in spans]  # ascending, as merged spans are disjoint
+
+    def free(self, start: int, end: int) -> bool:
+        j = bisect_right(self.ends, start)  # the first span still running at ``start``
+        return j == len(self.spans) or self.spans[j][0] >= end
+
+
 @dataclass(frozen=True)
-class _Request:
-    keys: tuple[Key, ...]
+class _Rules:
+    """When a slot may start, busy time aside."""
+
+    hours: WorkingHours
+    step: timedelta
     duration: timedelta
     after: datetime
     limit: datetime
-    buffer: int
-    hours: WorkingHours
-    step: timedelta
-    exclude_meeting_id: int | None
+
+    def slots(self, day: date, busy: _Busy, wanted: int) -> list[datetime]:
+        """Up to ``wanted`` free aligned starts on ``day``, ascending."""
+        opening, closing = self.hours.window(day)
+        found: list[datetime] = []
+        for start in _aligned_starts(day, self.hours, self.step):
+            if start > self.limit or start + self.duration > closing or len(found) >= wanted:
+                break
+            if start >= self.after and start >= opening and busy.free(_us(start), _us(start + self.duration)):
+                found.append(start)
+        return found
 
 
-def _day_slots(index: BookingIndex, req: _Request, day: date, wanted: int) -> list[datetime]:
-    opening, closing = req.hours.window(day)
-    if closing - opening < req.duration or closing < req.after:
-        return []
-    busy = index._busy_us(req.keys, _us(opening), _us(closing), req.buffer, req.exclude_meeting_id)
-    found: list[datetime] = []
-    j = 0
-    for start in _aligned_starts(day, req.hours, req.step):
-        if start > req.limit or start + req.duration > closing or len(found) == wanted:
-            break
-        if start < req.after or start < opening:
-            continue
-        s, e = _us(start), _us(start + req.duration)
-        while j < len(busy) and busy[j][1] <= s:
-            j += 1
-        if j == len(busy) or busy[j][0] > e:
-            found.append(start)
-    return found
+def _runs_of_days(first: date, last: date) -> Iterator[list[date]]:
+    """Consecutive days from ``first`` to ``last`` in runs of 1, 2, 4, 8, then 16 days."""
+    size = 1
+    while first <= last:
+        run = min(size, (last - first).days + 1)
+        yield [first + timedelta(days=i) for i in range(run)]
+        first += timedelta(days=run)
+        size = min(2 * size, 16)
 
 
 def suggest_slots(
@@ -317,24 +325,19 @@ def suggest_slots(
     busy then (widened by ``buffer``; ``exclude_meeting_id``, the meeting being moved, is ignored).
     """
     _require_aware("after", after)
-    if duration <= timedelta(0) or step <= timedelta(0):
-        raise ValueError("duration and step must be positive")
-    if count < 0 or horizon < timedelta(0):
-        raise ValueError("count and horizon must not be negative")
-    req = _Request(
-        tuple(_keys(sorted(bridge_point_ids), sorted(person_ids))),
-        duration,
-        after.astimezone(UTC),
-        (after + horizon).astimezone(UTC),
-        _buffer_us(buffer),
-        hours,
-        step,
-        exclude_meeting_id,
-    )
+    if duration <= timedelta(0) or step <= timedelta(0) or count < 0 or horizon < timedelta(0):
+        raise ValueError("duration and step must be positive, count and horizon not negative")
+    buf = _buffer_us(buffer)
+    rules = _Rules(hours, step, duration, after, after + horizon)
+    keys = tuple(_keys(bridge_point_ids, person_ids))
     found: list[datetime] = []
-    day = after.astimezone(hours.tz).date()
-    while len(found) < count and hours.window(day)[0] <= req.limit:
-        if day.weekday() in hours.weekdays:
-            found += _day_slots(index, req, day, count - len(found))
-        day += timedelta(days=1)
+    local_days = (after.astimezone(hours.tz).date(), rules.limit.astimezone(hours.tz).date())
+    for days in _runs_of_days(*local_days):  # one busy query per run: cheap early, amortised later
+        if len(found) >= count:
+            break
+        lo, hi = hours.window(days[0])[0], hours.window(days[-1])[1]
+        busy = _Busy(index._busy_us(keys, _us(lo), _us(hi), buf, exclude_meeting_id))
+        for day in days:
+            if day.weekday() in hours.weekdays:
+                found += rules.slots(day, busy, count - len(found))
     return found

@@ -23,9 +23,9 @@ BASE = datetime(2025, 3, 6, tzinfo=UTC)  # a Thursday; New York moves its clocks
 PROPERTY = settings(max_examples=200, deadline=None)
 
 
-def at(day: int, hh: int, mm: int = 0, tz: ZoneInfo = HCM) -> datetime:
-    """Local time in ``tz`` on 2025-03-``day``, as an aware datetime."""
-    return datetime(2025, 3, day, hh, mm, tzinfo=tz)
+def at(day: int, hh: int, mm: int = 0) -> datetime:
+    """Hà Nội time on 2025-03-``day``, as an aware datetime."""
+    return datetime(2025, 3, day, hh, mm, tzinfo=HCM)
 
 
 def minutes(n: int) -> timedelta:
@@ -34,7 +34,7 @@ def minutes(n: int) -> timedelta:
 
 # --- strategies -----------------------------------------------------------------------------------------
 
-ids = st.frozensets(st.integers(0, 4), max_size=3)
+resource_ids = st.frozensets(st.integers(0, 4), max_size=3)
 MEETING_IDS = st.integers(1, 12)
 buffers = st.one_of(st.sampled_from([0, 5, 15, 30]), st.integers(0, 30)).map(minutes)
 # One grid and span per example: a coarse grid over one day makes touching and nested meetings common.
@@ -46,12 +46,12 @@ span_days = st.shared(st.sampled_from([1, 2, 4]), key="span")
 def bookings(
     draw: st.DrawFn,
     meeting_ids: st.SearchStrategy[int] = MEETING_IDS,
-    rooms: st.SearchStrategy[frozenset[int]] = ids,
+    rooms: st.SearchStrategy[frozenset[int]] = resource_ids,
 ) -> Booking:
     step, days = draw(grid), draw(span_days)
     start = BASE + minutes(step * draw(st.integers(0, days * 24 * 60 // step)))
     length = minutes(step * draw(st.integers(1, max(1, 240 // step))))
-    return Booking(draw(meeting_ids), start, start + length, draw(rooms), draw(ids))
+    return Booking(draw(meeting_ids), start, start + length, draw(rooms), draw(resource_ids))
 
 
 def unique(bs: list[Booking]) -> list[Booking]:
@@ -151,7 +151,8 @@ def brute_force_slots(
     horizon: timedelta,
 ) -> list[datetime]:
     """Walk every aligned wall-clock time from local midnight on, keeping the valid free ones."""
-    duration, limit, found = probe.end - probe.start, after + horizon, []
+    duration, limit = probe.end - probe.start, after + horizon
+    found: list[datetime] = []
     day = after.astimezone(hours.tz).date()
     while len(found) < count and datetime.combine(day, time(0), tzinfo=hours.tz) <= limit:
         wall = datetime.combine(day, time(0))
