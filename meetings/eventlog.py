@@ -20,6 +20,7 @@ from meetings.errors import NotFound
 from meetings.models import Meeting, MeetingEvent
 
 GENESIS = "0" * 64
+APPENDED = "cauhop_appended_events"
 
 
 def lock_meeting(session: Session, meeting_id: int) -> Meeting:
@@ -87,7 +88,13 @@ def append(
     meeting.last_seq, meeting.last_hash = seq, digest
     session.add(meeting)
     session.add(event)
+    session.info.setdefault(APPENDED, []).append(event)
     return event
+
+
+def appended(session: Session) -> list[MeetingEvent]:
+    """The events this session appended (to publish once it has committed)."""
+    return list(session.info.get(APPENDED, []))
 
 
 def events_since(session: Session, meeting_id: int, since: int = 0, limit: int = 1000) -> list[MeetingEvent]:

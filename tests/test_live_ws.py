@@ -189,3 +189,13 @@ def test_quorum_speakers_and_conclusions(client: TestClient) -> None:
     state = client.get(f"/api/meetings/{MEETING}/live", headers=h).json()["state"]
     assert state["floor"]["request_id"] == req and state["floor"]["limit_seconds"] == 180
     assert state["conclusions"][0]["text"] == "Giao Sở Tài chính rà soát."
+
+
+def test_http_lifecycle_changes_reach_open_sockets(client: TestClient) -> None:
+    h = login(client, "secretary")
+    with tablet(client, "delegate11") as ws:
+        ws.receive_json()  # snapshot
+        r = client.post(f"/api/meetings/{MEETING}/transitions", json={"to": "live"}, headers=h)
+        assert r.status_code == 200
+        event = until(ws, "meeting.status_changed")
+        assert event["payload"]["to"] == "live" and event["seq"] == r.json()["last_seq"]

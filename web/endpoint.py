@@ -21,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from meetings import eventlog
 from meetings.clock import utcnow
 from meetings.config import Settings
 from meetings.db import reading, transaction
 from meetings.errors import Invalid, PayloadTooLarge
+from meetings.live_service import event_message
 from meetings.permissions import Actor
 from web.auth import authenticate_request
 from web.errors import invalid_from
@@ -52,8 +54,12 @@ class Call:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        """A transaction; the meeting events it appended are published once it has committed."""
         with transaction(self.engine) as session:
             yield session
+        bus = self.request.app.state.bus
+        for event in eventlog.appended(session):
+            bus.publish_threadsafe(f"meeting:{event.meeting_id}", event_message(event))
 
     @contextmanager
     def read(self) -> Iterator[Session]:
