@@ -46,7 +46,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         upgrade(settings.database_url)
     print(f"Cầu Họp on http://{settings.host}:{settings.port}  (API docs: /docs; demo mode: {settings.demo})")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level, ws=args.ws
+    )
     return 0
 
 
@@ -163,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int)
     s.add_argument("--demo", action="store_true", help="demo mode: the demo password 'demo' is accepted")
     s.add_argument("--migrate", action="store_true", help="migrate the database first")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    s.add_argument("--ws", default="websockets-sansio", help="uvicorn WebSocket implementation")
     s.set_defaults(func=cmd_serve)
     s = sub.add_parser("migrate", help="bring the database schema up to date")
     s.set_defaults(func=cmd_migrate)

@@ -32,6 +32,7 @@ MAX_MESSAGE = 64_000
 SNAPSHOT_GAP = 500  # further behind than this, a client gets a snapshot instead of the events
 QUEUE = 1024
 COMMANDS_PER_SECOND, BURST = 20.0, 60.0
+WIRE = "\x00wire"  # cache key for an event's serialised text (never serialised itself)
 
 
 def _error_code(exc: CauhopError) -> str:
@@ -55,6 +56,14 @@ class Connection:
 
     async def send(self, message: dict[str, Any] | str) -> None:
         text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
+        async with self.send_lock:
+            await self.ws.send_text(text)
+
+    async def send_event(self, message: dict[str, Any]) -> None:
+        """An event from the bus: the same dict goes to every connection, so it is serialised once."""
+        text = message.get(WIRE)
+        if text is None:
+            text = message[WIRE] = json.dumps(message, ensure_ascii=False)
         async with self.send_lock:
             await self.ws.send_text(text)
 
@@ -111,7 +120,7 @@ class Connection:
                 if seq > self.last + 1:
                     await self.catch_up(upto=seq - 1)
                 if seq == self.last + 1:
-                    await self.send(message)
+                    await self.send_event(message)
                     self.last = seq
 
     # ---- incoming: commands ----
