@@ -199,3 +199,47 @@ def test_http_lifecycle_changes_reach_open_sockets(client: TestClient) -> None:
         assert r.status_code == 200
         event = until(ws, "meeting.status_changed")
         assert event["payload"]["to"] == "live" and event["seq"] == r.json()["last_seq"]
+
+
+def test_minutes_pdf_from_the_log(client: TestClient) -> None:
+    import pymupdf
+
+    h = login(client, "chair")
+
+    def run(headers: dict[str, str], body: dict[str, Any]) -> Any:
+        r = client.post(f"/api/meetings/{MEETING}/commands", json=body, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    run(h, {"type": "start", "id": "go"})
+    run(h, {"type": "set_item", "id": "i1", "item_id": 1, "title": "Báo cáo tình hình kinh tế - xã hội"})
+    d = {i: login(client, f"delegate{i:02d}") for i in (1, 2, 3)}
+    for i, headers in d.items():
+        run(headers, {"type": "checkin", "id": f"c{i}"})
+    req = run(d[2], {"type": "speak_request", "id": "r", "topic": "Giao thông nông thôn"})["seq"]
+    run(h, {"type": "floor_grant", "id": "g", "request_id": req})
+    run(h, {"type": "floor_end", "id": "e"})
+    poll = run(h, {"type": "poll_open", "id": "p", "question": "Thông qua báo cáo?", "rule": "of_present"})[
+        "seq"
+    ]
+    for i, headers in d.items():
+        run(
+            headers, {"type": "vote", "id": f"v{i}", "poll_id": poll, "choice": "for" if i < 3 else "against"}
+        )
+    run(h, {"type": "poll_close", "id": "pc", "poll_id": poll})
+    run(h, {"type": "conclude", "id": "k", "text": "Thống nhất thông qua báo cáo."})
+    run(h, {"type": "end", "id": "end"})
+    r = client.get(f"/api/meetings/{MEETING}/minutes.pdf", headers=h)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    text = "".join(page.get_text() for page in pymupdf.open(stream=r.content, filetype="pdf"))
+    for expected in (
+        "BIÊN BẢN",
+        "Báo cáo tình hình kinh tế - xã hội",
+        "Giao thông nông thôn",
+        "Thông qua báo cáo?",
+        "Tán thành: 2",
+        "THÔNG QUA",
+        "Thống nhất thông qua báo cáo.",
+        "Có mặt 3/51",
+    ):
+        assert expected in text, expected

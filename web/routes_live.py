@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ValidationError
+from sqlmodel import col, select
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
-from meetings import live_schema
+from docs_store.minutes_pdf import write_minutes
+from meetings import eventlog, live_schema, minutes, queries
+from meetings.clock import from_db
 from meetings.live_service import LiveService, event_message
+from meetings.models import BridgePoint, Unit
+from meetings.permissions import require_view_meeting
 from web.endpoint import ApiRoute, Call
 from web.errors import invalid_from
 
@@ -30,6 +35,44 @@ def run_command(call: Call) -> live_schema.Ack:
             f"meeting:{call.path['meeting_id']}", event_message(outcome.event)
         )
     return live_schema.Ack(seq=outcome.seq, id=cmd.id, duplicate=outcome.duplicate)
+
+
+def minutes_pdf(call: Call) -> Response:
+    """The minutes composed from the log, typeset for signing."""
+    meeting_id = call.path["meeting_id"]
+    with call.read() as s:
+        meeting = queries.get_meeting(s, meeting_id)
+        require_view_meeting(call.user, queries.meeting_access(s, meeting), queries.unit_tree(s))
+        host = s.get(Unit, meeting.host_unit_id)
+        people = [
+            minutes.Person(person.id or 0, person.full_name, person.title, p.role)
+            for p, person in queries.participants(s, meeting_id)
+        ]
+        bp_ids = queries.meeting_bridge_point_ids(s, meeting_id)
+        names = {
+            bp.id or 0: bp.name for bp in s.exec(select(BridgePoint).where(col(BridgePoint.id).in_(bp_ids)))
+        }
+        events = [
+            minutes.Event(e.seq, e.kind, e.payload, from_db(e.at))
+            for e in eventlog.events_since(s, meeting_id, 0, limit=1_000_000)
+        ]
+        info = {
+            "title": meeting.title,
+            "body": meeting.body,
+            "host": host.name if host else "",
+            "start": from_db(meeting.start_at),
+            "bridge_points": len(bp_ids),
+        }
+        head = meeting.last_hash
+    composed = minutes.compose(info, people, names, events, head)
+    folder = call.settings.data_dir / "minutes"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_minutes(composed, folder / f"meeting-{meeting_id}-{composed.last_seq}.pdf")
+    return Response(
+        path.read_bytes(),
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="bien-ban-{meeting_id}.pdf"'},
+    )
 
 
 def live_state(call: Call) -> JSONResponse:
@@ -58,6 +101,14 @@ ROUTES = [
         "/api/meetings/{meeting_id:int}/live",
         live_state,
         "The live state now (a snapshot)",
+        "live",
+        errors=(403, 404),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/meetings/{meeting_id:int}/minutes.pdf",
+        minutes_pdf,
+        "The minutes (biên bản) from the log: attendance, items, speakers, polls, conclusions",
         "live",
         errors=(403, 404),
     ),
