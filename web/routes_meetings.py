@@ -21,7 +21,9 @@ from web.endpoint import ApiRoute, Call
 
 
 def _context(call: Call, session: Session) -> commands.Context:
-    return commands.Context(session, call.user, call.now, timedelta(minutes=call.settings.setup_buffer_minutes))
+    return commands.Context(
+        session, call.user, call.now, timedelta(minutes=call.settings.setup_buffer_minutes)
+    )
 
 
 class MeetingQuery(BaseModel):

@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from meetings import commands, queries, series
 from meetings.clock import LOCAL_TZ, to_local
-from meetings.permissions import require_view_meeting
 from meetings.models import Series
+from meetings.permissions import require_view_meeting
 from meetings.recurrence import describe, parse_rrule
 from web.endpoint import ApiRoute, Call
 
