@@ -18,6 +18,7 @@ from web import routes_auth, routes_live, routes_meetings, routes_series, routes
 from web.endpoint import ApiRoute
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_spec, docs_page, openapi_json
+from web.presence import PresenceTracker
 from web.ratelimit import FailureLimiter
 from web.ws import meeting_socket
 
@@ -47,10 +48,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = make_engine(settings.database_url)
         app.state.bus = make_bus(settings.redis_url)
         app.state.live = LiveService(app.state.engine)
+        app.state.presence = PresenceTracker(app.state.bus)
+        await app.state.presence.start()
         await app.state.bus.start()
         try:
             yield
         finally:
+            await app.state.presence.stop()
             await app.state.bus.stop()
             app.state.engine.dispose()
 

@@ -85,7 +85,7 @@ def check_replies(ws: Any, texts: list[str]) -> int:
     errors = 0
     for text in texts:
         reply: dict[str, Any] = ws.receive_json()
-        while reply["type"] == "event":  # the delegate's own accepted commands come back as events too
+        while reply["type"] in {"event", "presence"}:  # events of its own commands, and who is online
             reply = ws.receive_json()
         assert isinstance(reply["seq"], int)
         if expected_valid(text):

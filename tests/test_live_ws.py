@@ -38,6 +38,14 @@ def until(ws: Any, kind: str) -> dict[str, Any]:
                 return msg
 
 
+def reply(ws: Any) -> dict[str, Any]:
+    """The next direct answer (skipping the event stream and presence updates)."""
+    while True:
+        msg = ws.receive_json()
+        if msg["type"] not in {"event", "presence"}:
+            return dict(msg)
+
+
 def command(ws: Any, cmd: dict[str, Any]) -> dict[str, Any]:
     """Send a command and return its ack or error (skipping events that arrive in between)."""
     ws.send_json(cmd)
@@ -84,21 +92,21 @@ def test_malformed_messages_get_precise_errors_and_the_socket_stays_up(client: T
     with tablet(client, "delegate03") as ws:
         ws.receive_json()  # snapshot
         ws.send_text("{not json")
-        msg = ws.receive_json()
+        msg = reply(ws)
         assert msg["type"] == "error" and msg["code"] == "malformed" and msg["detail"].startswith("not JSON")
         ws.send_json({"type": "teleport", "id": "x1"})
-        msg = ws.receive_json()
+        msg = reply(ws)
         assert msg["code"] == "invalid" and msg["id"] == "x1" and "teleport" in msg["detail"]
         ws.send_json({"type": "vote", "id": "x2", "poll_id": "many"})
-        msg = ws.receive_json()
+        msg = reply(ws)
         assert msg["code"] == "invalid" and {tuple(e["loc"]) for e in msg["errors"]} == {
             ("vote", "poll_id"),
             ("vote", "choice"),
         }
         ws.send_bytes(b"\x00\x01")
-        assert ws.receive_json()["code"] == "malformed"
+        assert reply(ws)["code"] == "malformed"
         ws.send_json({"type": "ping"})
-        assert ws.receive_json()["type"] == "pong"
+        assert reply(ws)["type"] == "pong"
 
 
 def test_reconnect_mid_poll_sees_every_event_once_and_a_resent_ballot_counts_once(client: TestClient) -> None:
@@ -118,7 +126,7 @@ def test_reconnect_mid_poll_sees_every_event_once_and_a_resent_ballot_counts_onc
             command(d2, {"type": "vote", "id": "b2", "poll_id": poll_id, "choice": "against"})
             command(d2, {"type": "checkin", "id": "c2"})
         with tablet(client, "delegate01", since=seen) as d1:
-            replay = [d1.receive_json() for _ in range(2)]
+            replay = [m for m in (d1.receive_json() for _ in range(3)) if m["type"] == "event"]
             assert [(m["seq"], m["kind"]) for m in replay] == [
                 (seen + 1, "poll.ballot"),
                 (seen + 2, "live.checkin"),
@@ -243,3 +251,25 @@ def test_minutes_pdf_from_the_log(client: TestClient) -> None:
         "Có mặt 3/51",
     ):
         assert expected in text, expected
+
+
+def test_presence_shows_who_is_connected(client: TestClient) -> None:
+    def person(user: str) -> int:
+        return int(client.get("/api/auth/me", headers=login(client, user)).json()["person_id"])
+
+    def next_presence(ws: Any) -> list[int]:
+        while True:
+            msg = ws.receive_json()
+            if msg["type"] == "presence":
+                return list(msg["online"])
+
+    a, b = person("delegate21"), person("delegate22")
+    with tablet(client, "delegate21") as ws_a:
+        assert ws_a.receive_json()["type"] == "snapshot"
+        while a not in next_presence(ws_a):  # the first list is sent before its own join is announced
+            pass
+        with tablet(client, "delegate22"):
+            while b not in next_presence(ws_a):
+                pass
+        while b in next_presence(ws_a):
+            pass

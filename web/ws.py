@@ -27,6 +27,7 @@ from meetings.live_service import LiveService, event_message
 from meetings.permissions import Actor
 from web.auth import authenticate_request
 from web.errors import invalid_from, status_of
+from web.presence import PresenceTracker
 
 MAX_MESSAGE = 64_000
 SNAPSHOT_GAP = 500  # further behind than this, a client gets a snapshot instead of the events
@@ -100,6 +101,8 @@ class Connection:
         else:
             self.last = since
             await self.catch_up()
+        online = self.ws.app.state.presence.online(self.meeting_id)
+        await self.send(live_schema.Presence(seq=self.last, online=online).model_dump())
 
     async def pump(self, sub: Subscription) -> None:
         while True:
@@ -207,6 +210,8 @@ async def meeting_socket(ws: WebSocket) -> None:
     conn = Connection(ws, service, actor, meeting_id)
     sub = ws.app.state.bus.subscribe(f"meeting:{meeting_id}", QUEUE)
     pump: asyncio.Task[None] | None = None
+    presence: PresenceTracker = ws.app.state.presence
+    joined = False
     try:
         try:
             await conn.start(since)
@@ -215,6 +220,8 @@ async def meeting_socket(ws: WebSocket) -> None:
             await ws.close(code=4404 if _error_code(exc) == "not_found" else 4403)
             return
         pump = asyncio.create_task(conn.pump(sub))
+        await presence.announce(meeting_id, actor.person_id, True)
+        joined = True
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
@@ -226,6 +233,8 @@ async def meeting_socket(ws: WebSocket) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        if joined:
+            await presence.announce(meeting_id, actor.person_id, False)
         sub.close()
         if pump is not None:
             pump.cancel()
