@@ -7,6 +7,7 @@ together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from meetings.lifecycle import HOLDS_RESOURCES, Status, check_editable, check_tr
 from meetings.models import Meeting, MeetingBridgePoint, MeetingParticipant, Person, Unit
 from meetings.permissions import (
     Actor,
+    MeetingAccess,
     require_create_meeting,
     require_edit_meeting,
     require_run_meeting,
@@ -29,6 +31,7 @@ from meetings.permissions import (
 from meetings.schedule import Booking
 from meetings.schemas import MeetingCreate, MeetingPatch, ParticipantIn, ScopeIn
 from meetings.scope import Scope, resolve
+from meetings.units import UnitTree
 
 SCHEDULE_LOCK_KEY = 0x43415548  # "CAUH": the advisory lock that serialises booking checks
 
@@ -152,14 +155,23 @@ def create_meeting(
     return meeting
 
 
-def update_meeting(ctx: Context, meeting_id: int, patch: MeetingPatch, *, detach: bool = True) -> Meeting:
-    session = ctx.session
-    meeting = eventlog.lock_meeting(session, meeting_id)
-    access = queries.meeting_access(session, meeting)
-    tree = queries.unit_tree(session)
+Check = Callable[[Actor, MeetingAccess, UnitTree], None]
+
+
+def _locked(ctx: Context, meeting_id: int, check: Check) -> tuple[Meeting, UnitTree]:
+    """Lock the meeting for this transaction; the actor must see it and pass ``check``."""
+    meeting = eventlog.lock_meeting(ctx.session, meeting_id)
+    access = queries.meeting_access(ctx.session, meeting)
+    tree = queries.unit_tree(ctx.session)
     if ctx.actor is not None:
         require_view_meeting(ctx.actor, access, tree)
-        require_edit_meeting(ctx.actor, access, tree)
+        check(ctx.actor, access, tree)
+    return meeting, tree
+
+
+def update_meeting(ctx: Context, meeting_id: int, patch: MeetingPatch, *, detach: bool = True) -> Meeting:
+    session = ctx.session
+    meeting, tree = _locked(ctx, meeting_id, require_edit_meeting)
     if patch.version != meeting.version:
         raise StaleVersion(
             f"meeting {meeting_id} was changed by someone else (you edited version "
@@ -203,15 +215,8 @@ def update_meeting(ctx: Context, meeting_id: int, patch: MeetingPatch, *, detach
 
 def transition(ctx: Context, meeting_id: int, to: Status, reason: str = "") -> Meeting:
     session = ctx.session
-    meeting = eventlog.lock_meeting(session, meeting_id)
-    access = queries.meeting_access(session, meeting)
-    tree = queries.unit_tree(session)
-    if ctx.actor is not None:
-        require_view_meeting(ctx.actor, access, tree)
-        if to in {Status.live, Status.ended}:
-            require_run_meeting(ctx.actor, access, tree)
-        else:
-            require_edit_meeting(ctx.actor, access, tree)
+    check = require_run_meeting if to in {Status.live, Status.ended} else require_edit_meeting
+    meeting, _ = _locked(ctx, meeting_id, check)
     current = Status(meeting.status)
     check_transition(current, to)
     meeting.status, meeting.updated_at = to, ctx.now
