@@ -17,6 +17,7 @@ install: $(STAMP)
 
 ## make demo: install, migrate, seed the demo province into ./data (SQLite), serve on http://127.0.0.1:8000
 demo: $(STAMP)
+	bash scripts/system-deps
 	$(VENV)/bin/cauhop migrate
 	$(VENV)/bin/cauhop seed-demo --if-empty
 	$(VENV)/bin/cauhop serve --demo
