@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,8 +15,9 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from meetings.bus import make_bus
 from meetings.config import Settings
 from meetings.db import make_engine
+from meetings.jobs import JobService, JobSettings
 from meetings.live_service import LiveService
-from web import routes_auth, routes_live, routes_meetings, routes_series, routes_units
+from web import routes_auth, routes_live, routes_meetings, routes_notifications, routes_series, routes_units
 from web.endpoint import ApiRoute
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_spec, docs_page, openapi_json
@@ -29,6 +32,7 @@ API_ROUTES: list[ApiRoute] = [
     *routes_meetings.ROUTES,
     *routes_series.ROUTES,
     *routes_live.ROUTES,
+    *routes_notifications.ROUTES,
 ]
 
 
@@ -51,9 +55,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.presence = PresenceTracker(app.state.bus)
         await app.state.presence.start()
         await app.state.bus.start()
+        app.state.jobs = JobService(
+            app.state.engine,
+            JobSettings.from_env(),
+            publish=app.state.bus.publish_threadsafe,
+            buffer=timedelta(minutes=settings.setup_buffer_minutes),
+        )
+        app.state.jobs.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(app.state.jobs.stop)
             await app.state.presence.stop()
             await app.state.bus.stop()
             app.state.engine.dispose()

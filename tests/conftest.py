@@ -26,6 +26,7 @@ from meetings.migrate import upgrade
 from server import create_app
 
 PG_URL = os.environ.get("CAUHOP_TEST_DATABASE_URL")
+os.environ.setdefault("CAUHOP_SCHEDULER", "manual")  # tests drive the scheduler's clock themselves
 _counter = itertools.count()
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import meetings.models  # noqa: F401
+import meetings.models_jobs  # noqa: F401
 from meetings.db import make_engine
 
 

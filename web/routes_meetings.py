@@ -53,7 +53,9 @@ def list_meetings(call: Call) -> list[MeetingOut]:
 def create_meeting(call: Call) -> MeetingOut:
     with call.write() as s:
         meeting = commands.create_meeting(_context(call, s), call.body)
-        return queries.meeting_out(s, meeting)
+        out = queries.meeting_out(s, meeting)
+    call.request.app.state.jobs.on_meeting_changed(out.id)
+    return out
 
 
 def get_meeting(call: Call) -> MeetingOut:
@@ -66,7 +68,9 @@ def get_meeting(call: Call) -> MeetingOut:
 def patch_meeting(call: Call) -> MeetingOut:
     with call.write() as s:
         meeting = commands.update_meeting(_context(call, s), call.path["meeting_id"], call.body)
-        return queries.meeting_out(s, meeting)
+        out = queries.meeting_out(s, meeting)
+    call.request.app.state.jobs.on_meeting_changed(out.id)
+    return out
 
 
 def transition_meeting(call: Call) -> MeetingOut:
@@ -75,7 +79,9 @@ def transition_meeting(call: Call) -> MeetingOut:
         meeting = commands.transition(
             _context(call, s), call.path["meeting_id"], Status(data.to), data.reason
         )
-        return queries.meeting_out(s, meeting)
+        out = queries.meeting_out(s, meeting)
+    call.request.app.state.jobs.on_meeting_changed(out.id)
+    return out
 
 
 class EventOut(BaseModel):

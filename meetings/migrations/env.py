@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import meetings.models  # noqa: F401  (registers the tables)
+import meetings.models_jobs  # noqa: F401
 from meetings.db import make_engine
 
 config = context.config
