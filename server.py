@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from meetings.bus import make_bus
@@ -17,7 +17,15 @@ from meetings.config import Settings
 from meetings.db import make_engine
 from meetings.jobs import JobService, JobSettings
 from meetings.live_service import LiveService
-from web import routes_auth, routes_live, routes_meetings, routes_notifications, routes_series, routes_units
+from web import (
+    routes_auth,
+    routes_live,
+    routes_meetings,
+    routes_notifications,
+    routes_pages,
+    routes_series,
+    routes_units,
+)
 from web.endpoint import ApiRoute
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_spec, docs_page, openapi_json
@@ -38,10 +46,6 @@ API_ROUTES: list[ApiRoute] = [
 
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
-
-
-async def home(request: Request) -> RedirectResponse:
-    return RedirectResponse("/docs")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -71,13 +75,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.engine.dispose()
 
     routes: list[BaseRoute] = [
-        Route("/", home),
         Route("/healthz", healthz),
         Route("/openapi.json", openapi_json),
         Route("/docs", docs_page),
         Route("/api/ws-schema.json", routes_live.ws_schema),
         WebSocketRoute("/ws/meetings/{meeting_id:int}", meeting_socket),
         *(r.route() for r in API_ROUTES),
+        *routes_pages.ROUTES,
     ]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.settings = settings

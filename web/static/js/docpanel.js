@@ -1,0 +1,62 @@
+// The document panel: the page the presenter shows (document id and page number).
+// DOCUMENTS: the PDF reader lands here — replace `pageView` with the rendered page image
+// (immutable URL keyed by the page hash), thumbnails, zoom and the pointer (presenter.zoom / x / y).
+import { t } from './i18n.js';
+import { h, patch } from './ui.js';
+
+function pageView(presenter) {
+  if (!presenter) {
+    return h(
+      'div',
+      { class: 'page-sheet page-sheet-empty' },
+      h('div', { class: 'doc-icon', 'aria-hidden': 'true' }),
+      h('p', { i18n: 'doc.waiting' }),
+    );
+  }
+  return h(
+    'div',
+    { class: 'page-sheet', 'data-document-id': presenter.document_id ?? '', 'data-page': presenter.page },
+    h('p', {
+      class: 'page-doc',
+      text: presenter.document_id ? t('doc.id', { id: presenter.document_id }) : t('doc.noDocument'),
+    }),
+    h(
+      'p',
+      { class: 'page-number', 'aria-label': t('doc.pageN', { n: presenter.page }) },
+      h('span', { class: 'page-word', i18n: 'doc.page' }),
+      h('span', { class: 'page-n', text: String(presenter.page) }),
+    ),
+    h(
+      'div',
+      { class: 'page-lines', 'aria-hidden': 'true' },
+      Array.from({ length: 9 }, () => h('span')),
+    ),
+    h('p', { class: 'page-slot-note', i18n: 'doc.slotNote' }),
+  );
+}
+
+export class DocumentPanel {
+  constructor() {
+    this.caption = h('p', { class: 'doc-caption', role: 'status', 'aria-live': 'polite' });
+    this.view = h('div', { class: 'doc-view', 'data-slot': 'document-viewer' });
+    this.el = h('div', { class: 'doc-panel' }, this.caption, this.view);
+  }
+
+  // `shown`: what this screen shows ({document_id, page}); `presenter`: where the presenter is;
+  // `presenting`: this screen is the presenter's own (the chair console).
+  show(shown, { following = true, presenter = shown, presenting = false } = {}) {
+    const where = (p) => (p ? t('doc.where', { id: p.document_id ?? '—', n: p.page }) : t('doc.none'));
+    patch(
+      this.caption,
+      h('span', {
+        class: 'doc-mode',
+        i18n: presenting ? 'doc.presenting' : following ? 'doc.following' : 'doc.browsing',
+      }),
+      h('span', { class: 'doc-where', 'data-testid': 'doc-where', text: where(shown) }),
+      !following && presenter
+        ? h('span', { class: 'doc-presenter', text: t('doc.presenterAt', { where: where(presenter) }) })
+        : null,
+    );
+    patch(this.view, pageView(shown));
+  }
+}

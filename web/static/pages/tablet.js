@@ -1,0 +1,302 @@
+// Delegate tablet: check in, follow the presenter (or browse freely and come back), ask to speak or
+// withdraw, vote in the open poll (and change the vote while the poll allows). Commands written offline
+// wait in the outbox, marked "not yet sent", and go out on reconnect.
+import { DocumentPanel } from '../js/docpanel.js';
+import { fmtTime, t } from '../js/i18n.js';
+import { joinMeeting, liveHead, pendingTag, whenState } from '../js/liveui.js';
+import { activeRequest, lastClosedPoll, openPoll } from '../js/livestate.js';
+import { optionLabel, resultView } from '../js/polls.js';
+import { boot, setTitle, start } from '../js/shell.js';
+import { card, h, meetingIdFromPath, mmss, patch } from '../js/ui.js';
+
+function readerCard(live) {
+  const panel = new DocumentPanel();
+  let browsing = null; // {document_id, page} while browsing freely; null while following the presenter
+  const item = h('p', { class: 'item-now' });
+  const tools = h('div', { class: 'reader-tools' });
+  const render = () => {
+    const s = live.state;
+    const presenter = s.presenter;
+    patch(
+      item,
+      s.item_title
+        ? [
+            h('span', { class: 'muted', i18n: 'tablet.item' }),
+            ' ',
+            h('strong', { 'data-testid': 'item-title', text: s.item_title }),
+          ]
+        : h('span', { class: 'muted', i18n: 'chair.item.none' }),
+    );
+    panel.show(browsing || presenter, { following: !browsing, presenter });
+    const turn = (delta) => () => {
+      const from = browsing || presenter || { document_id: null, page: 1 };
+      browsing = { ...from, page: Math.max(1, from.page + delta) };
+      render();
+    };
+    patch(
+      tools,
+      h(
+        'div',
+        { class: 'segmented', role: 'group', 'aria-label': t('tablet.mode') },
+        h('button', {
+          type: 'button',
+          class: 'seg',
+          'data-key': 'follow',
+          'aria-pressed': String(!browsing),
+          i18n: 'tablet.follow',
+          on: {
+            click: () => {
+              browsing = null;
+              render();
+            },
+          },
+        }),
+        h('button', {
+          type: 'button',
+          class: 'seg',
+          'data-key': 'browse',
+          'aria-pressed': String(Boolean(browsing)),
+          i18n: 'tablet.browse',
+          on: {
+            click: () => {
+              browsing = browsing || { ...(presenter || { document_id: null, page: 1 }) };
+              render();
+            },
+          },
+        }),
+      ),
+      h(
+        'div',
+        { class: 'page-turn' },
+        h('button', {
+          type: 'button',
+          class: 'btn btn-large',
+          'data-key': 'prev',
+          i18n: 'chair.prev',
+          on: { click: turn(-1) },
+        }),
+        h('button', {
+          type: 'button',
+          class: 'btn btn-large',
+          'data-key': 'next',
+          i18n: 'chair.next',
+          on: { click: turn(1) },
+        }),
+      ),
+      browsing && presenter
+        ? h('button', {
+            type: 'button',
+            class: 'btn btn-primary',
+            'data-key': 'back',
+            i18n: 'tablet.back',
+            on: {
+              click: () => {
+                browsing = null;
+                render();
+              },
+            },
+          })
+        : null,
+    );
+  };
+  whenState(live, render);
+  return h(
+    'section',
+    { class: 'card reader', 'aria-labelledby': 'reader-title' },
+    h('h2', { class: 'card-title', id: 'reader-title', i18n: 'tablet.reader' }),
+    item,
+    panel.el,
+    tools,
+  );
+}
+
+function checkinCard(live) {
+  const body = h('div', { class: 'checkin' });
+  const render = () => {
+    const s = live.state;
+    const mine = s.checked_in[String(live.personId)];
+    const queued = live.pending('checkin').length > 0;
+    patch(
+      body,
+      mine
+        ? h(
+            'p',
+            { class: 'done', 'data-testid': 'checked-in' },
+            h('span', { class: 'tick', 'aria-hidden': 'true', text: '✓' }),
+            h('span', { text: t('tablet.checkedIn', { at: fmtTime(mine) }) }),
+          )
+        : h('button', {
+            type: 'button',
+            class: 'btn btn-primary btn-huge',
+            'data-key': 'checkin',
+            i18n: 'tablet.checkin',
+            disabled: queued || !['scheduled', 'live'].includes(s.status),
+            on: { click: () => live.send({ type: 'checkin' }) },
+          }),
+      queued && !mine ? pendingTag() : null,
+    );
+  };
+  whenState(live, render);
+  live.on('outbox', () => live.state && render());
+  return card('tablet.checkinTitle', body);
+}
+
+function speakCard(live) {
+  const body = h('div', { class: 'speak' });
+  const topic = h('input', {
+    name: 'topic',
+    maxLength: 300,
+    id: 'speak-topic',
+    'data-i18n-placeholder': 'tablet.topic.placeholder',
+    placeholder: t('tablet.topic.placeholder'),
+  });
+  const clock = h('strong', { class: 'countdown' });
+  setInterval(() => {
+    const f = live.state && live.state.floor;
+    if (f && f.person_id === live.personId)
+      clock.textContent = mmss((Date.parse(f.granted_at) + f.limit_seconds * 1000 - Date.now()) / 1000);
+  }, 1000);
+  const render = () => {
+    const s = live.state;
+    const req = activeRequest(s, { personId: live.personId });
+    const queued = live.pending('speak_request').length + live.pending('speak_withdraw').length > 0;
+    const waiting = s.speakers.filter((x) => x.status === 'waiting');
+    let content;
+    if (req && req.status === 'speaking') {
+      const f = s.floor;
+      clock.textContent = mmss((Date.parse(f.granted_at) + f.limit_seconds * 1000 - Date.now()) / 1000);
+      content = h('p', { class: 'speaking' }, h('span', { i18n: 'tablet.speaking' }), ' ', clock);
+    } else if (req) {
+      content = [
+        h('p', {
+          'data-testid': 'queue-place',
+          text: t('tablet.waiting', { n: waiting.indexOf(req) + 1, of: waiting.length }),
+        }),
+        h('button', {
+          type: 'button',
+          class: 'btn',
+          'data-key': 'withdraw',
+          i18n: 'tablet.withdraw',
+          disabled: queued,
+          on: { click: () => live.send({ type: 'speak_withdraw', request_id: req.id }) },
+        }),
+      ];
+    } else {
+      content = [
+        h('div', { class: 'field' }, h('label', { for: topic.id, i18n: 'tablet.topic' }), topic),
+        h('button', {
+          type: 'button',
+          class: 'btn btn-primary btn-large',
+          'data-key': 'ask',
+          i18n: 'tablet.ask',
+          disabled: queued || s.status !== 'live',
+          on: {
+            click: () => {
+              live.send({ type: 'speak_request', topic: topic.value.trim() });
+              topic.value = '';
+            },
+          },
+        }),
+      ];
+    }
+    patch(body, content, queued ? pendingTag() : null);
+  };
+  whenState(live, render);
+  live.on('outbox', () => live.state && render());
+  return card('tablet.speakTitle', body);
+}
+
+function voteCard(live, meetingId) {
+  const body = h('div', { class: 'vote', 'aria-live': 'polite' });
+  const secretKey = (poll) => `cauhop.secret.${meetingId}.${poll.id}`;
+  const render = () => {
+    const s = live.state;
+    const poll = openPoll(s);
+    if (!poll) {
+      const last = lastClosedPoll(s);
+      const mine = last && (last.secret ? localStorage.getItem(secretKey(last)) : last.ballots[String(live.personId)]);
+      patch(
+        body,
+        last ? resultView(last) : h('p', { class: 'muted', i18n: 'tablet.noPoll' }),
+        mine ? h('p', { class: 'my-ballot', text: t('tablet.myBallot', { choice: optionLabel(mine) }) }) : null,
+      );
+      return;
+    }
+    const me = String(live.personId);
+    const queued = live.pending('vote').filter((e) => e.cmd.poll_id === poll.id);
+    const voted = me in poll.ballots;
+    const stored = poll.secret ? localStorage.getItem(secretKey(poll)) : poll.ballots[me];
+    const chosen = queued.length ? queued[queued.length - 1].cmd.choice : stored;
+    const locked = voted && !poll.changeable;
+    const vote = (option) => {
+      if (poll.secret) localStorage.setItem(secretKey(poll), option);
+      live.send({ type: 'vote', poll_id: poll.id, choice: option });
+    };
+    patch(
+      body,
+      h(
+        'p',
+        { class: 'poll-q' },
+        h('span', { class: 'badge badge-live', i18n: 'poll.voting' }),
+        ' ',
+        h('strong', { text: poll.question }),
+      ),
+      h('p', {
+        class: 'poll-meta',
+        text: `${t(`poll.rule.${poll.rule}`)}${poll.secret ? ` · ${t('poll.secretShort')}` : ''}`,
+      }),
+      h(
+        'div',
+        { class: 'options', role: 'group', 'aria-label': poll.question },
+        poll.options.map((option) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              class: `btn option option-${option}`,
+              'data-key': `vote-${option}`,
+              'aria-pressed': String(chosen === option),
+              disabled: locked,
+              on: { click: () => vote(option) },
+            },
+            h('span', { text: optionLabel(option) }),
+            h('span', { class: 'option-check', 'aria-hidden': 'true', text: '✓' }),
+          ),
+        ),
+      ),
+      queued.length
+        ? pendingTag()
+        : voted
+          ? h(
+              'p',
+              { class: 'done', 'data-testid': 'vote-stored' },
+              h('span', { class: 'tick', 'aria-hidden': 'true', text: '✓' }),
+              h('span', {
+                text: chosen ? t('tablet.voted', { choice: optionLabel(chosen) }) : t('tablet.votedSecret'),
+              }),
+            )
+          : null,
+      voted && poll.changeable ? h('p', { class: 'hint', i18n: 'tablet.canChange' }) : null,
+    );
+  };
+  whenState(live, render);
+  live.on('outbox', () => live.state && render());
+  return card('poll.title', body);
+}
+
+start(async () => {
+  const { me, main } = await boot('tablet', 'tablet.title');
+  const meetingId = meetingIdFromPath();
+  const { meeting, live } = await joinMeeting(meetingId, me);
+  setTitle('tablet.titleOf', { title: meeting.title });
+  main.append(
+    liveHead(meeting, live),
+    h(
+      'div',
+      { class: 'grid-tablet' },
+      readerCard(live),
+      h('div', { class: 'side' }, checkinCard(live), voteCard(live, meetingId), speakCard(live)),
+    ),
+  );
+  live.connect();
+});
