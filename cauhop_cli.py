@@ -64,7 +64,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
         summary = None
     else:
         with transaction(engine) as s:
-            summary = seed_demo(s, utcnow())
+            summary = seed_demo(s, utcnow(), settings.data_dir)
         print(
             f"seeded the demo province: {summary.units} units, {summary.bridge_points} bridge points, "
             f"meeting {summary.meeting_id}"

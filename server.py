@@ -12,13 +12,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from docs_store.store import DocumentSettings, DocumentStore
 from meetings.bus import make_bus
 from meetings.config import Settings
 from meetings.db import make_engine
 from meetings.jobs import JobService, JobSettings
 from meetings.live_service import LiveService
 from web import (
+    routes_agenda,
     routes_auth,
+    routes_documents,
     routes_live,
     routes_meetings,
     routes_notifications,
@@ -41,6 +44,8 @@ API_ROUTES: list[ApiRoute] = [
     *routes_series.ROUTES,
     *routes_live.ROUTES,
     *routes_notifications.ROUTES,
+    *routes_agenda.ROUTES,
+    *routes_documents.ROUTES,
 ]
 
 
@@ -56,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.engine = make_engine(settings.database_url)
         app.state.bus = make_bus(settings.redis_url)
         app.state.live = LiveService(app.state.engine)
+        app.state.documents = DocumentStore(settings.data_dir / "documents", DocumentSettings.from_env())
         app.state.presence = PresenceTracker(app.state.bus)
         await app.state.presence.start()
         await app.state.bus.start()
@@ -72,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await asyncio.to_thread(app.state.jobs.stop)
             await app.state.presence.stop()
             await app.state.bus.stop()
+            await asyncio.to_thread(app.state.documents.close)
             app.state.engine.dispose()
 
     routes: list[BaseRoute] = [

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select
 
+from docs_store.demo_seed import seed_demo_documents
 from meetings.auth import hash_password
 from meetings.clock import LOCAL_TZ, from_db
 from meetings.commands import Context, create_meeting, transition
@@ -28,8 +30,9 @@ class DemoSummary:
     meeting_id: int
 
 
-def seed_demo(session: Session, now: datetime) -> DemoSummary:
-    """Fill an empty database with the demo province. Refuses a database that already has units."""
+def seed_demo(session: Session, now: datetime, data_dir: Path | None = None) -> DemoSummary:
+    """Fill an empty database with the demo province. Refuses a database that already has units.
+    With ``data_dir``, the conference also gets its agenda, documents (stored there) and packet."""
     if session.exec(select(Unit)).first() is not None:
         raise RuntimeError("the database already holds units; seed the demo only into an empty database")
     unit_specs, bp_specs = province()
@@ -69,6 +72,8 @@ def seed_demo(session: Session, now: datetime) -> DemoSummary:
     session.flush()
     users = _seed_users(session, units, bps, names)
     meeting_id = _seed_conference(session, now, units, users)
+    if data_dir is not None:
+        seed_demo_documents(session, meeting_id, data_dir, now)
     return DemoSummary(len(units), len(bps), sorted(users), meeting_id)
 
 

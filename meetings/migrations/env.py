@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import docs_store.models  # noqa: F401
 import meetings.models  # noqa: F401  (registers the tables)
 import meetings.models_jobs  # noqa: F401
 from meetings.db import make_engine
