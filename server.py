@@ -18,6 +18,8 @@ from meetings.config import Settings
 from meetings.db import make_engine
 from meetings.jobs import JobService, JobSettings
 from meetings.live_service import LiveService
+from rtc.config import RtcSettings
+from rtc.signaling import rtc_lifespan, rtc_route
 from web import (
     routes_agenda,
     routes_auth,
@@ -53,7 +55,7 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, rtc: RtcSettings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -73,7 +75,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         app.state.jobs.start()
         try:
-            yield
+            async with rtc_lifespan(app, rtc):
+                yield
         finally:
             await asyncio.to_thread(app.state.jobs.stop)
             await app.state.presence.stop()
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/docs", docs_page),
         Route("/api/ws-schema.json", routes_live.ws_schema),
         WebSocketRoute("/ws/meetings/{meeting_id:int}", meeting_socket),
+        rtc_route(),
         *(r.route() for r in API_ROUTES),
         *routes_pages.ROUTES,
     ]

@@ -1,0 +1,402 @@
+"""One meeting's media (a room): its peers, its floor, and which leg forwards which source.
+
+A ``Floor`` plan says which publisher fills each slot; the room moves legs accordingly, starts them at a
+keyframe, and carries keyframe requests, NACKs, receiver reports and the lowest bitrate estimate upstream.
+Nothing is decoded. Packets arrive from ``aiortc_hook.PacketTap`` (``on_rtp``, ``on_rtcp``); a timer task
+retries upstream NACKs and PLIs, rotates last-N, follows the loudest room in "auto", and reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from rtc.floor import Floor, FloorPlan, Pick
+from rtc.keyframes import KeyframeRequests
+from rtc.leg import Leg
+from rtc.peer import Peer, Slot
+from rtc.rtcp import (
+    RtcpFir,
+    RtcpNack,
+    RtcpPacket,
+    RtcpPli,
+    RtcpRemb,
+    RtcpRr,
+    RtcpSr,
+    parse_rtcp,
+    serialize_rtcp,
+)
+from rtc.rtp import ParseError, RtpPacket, abs_send_time, unwrap_rtx
+from rtc.source import MediaPacket, Source
+from rtc.stats import Delays, judge_link, ntp_now
+
+log = logging.getLogger(__name__)
+
+TICK = 0.025  # upstream NACK retries and keyframe retries
+REPORT_EVERY = 1.0  # receiver reports and REMB upstream
+PLAN_EVERY = 0.25  # last-N rotation and the "auto" speaker
+LINK_EVERY = 2.0  # poor-link suggestions
+
+
+class Room:
+    """One meeting's media: its peers, its floor, and which leg forwards which source."""
+
+    def __init__(self, meeting_id: int) -> None:
+        self.meeting_id = meeting_id
+        self.floor = Floor()
+        self.peers: dict[str, Peer] = {}
+        self.forwarding: dict[str, tuple[tuple[Peer, Leg], ...]] = {}  # replaced, never mutated
+        self.sources: dict[str, tuple[Peer, Source]] = {}
+        self.keyframes = KeyframeRequests()
+        self.plan: FloorPlan | None = None
+        self.forwarded = 0
+        self.delays = Delays()  # arrival at the relay → handed to the socket, every 16th forwarded packet
+        self._task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ membership
+    def publishers(self) -> set[int]:
+        return {
+            p.member.bridge_point_id
+            for p in self.peers.values()
+            if p.by_kind and p.member.bridge_point_id is not None and p.connected.is_set()
+        }
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"rtc-room-{self.meeting_id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def add(self, peer: Peer) -> None:
+        old = self.peers.get(peer.key)
+        if old is not None:  # a reconnect replaces the previous connection of the same participant
+            await self.remove(old)
+        self.peers[peer.key] = peer
+        for source in peer.by_kind.values():
+            self.sources[source.key] = (peer, source)
+        await self.replan()
+
+    async def remove(self, peer: Peer) -> None:
+        if self.peers.get(peer.key) is not peer:
+            return
+        del self.peers[peer.key]
+        peer.closed = True
+        for _, leg in peer.legs.values():
+            self._unforward(peer, leg)
+        for source in peer.by_kind.values():
+            self.keyframes.forget(source.key)
+            self.sources.pop(source.key, None)
+            for _, leg in self.forwarding.pop(source.key, ()):
+                leg.select(None)
+        await self.replan()
+
+    # ------------------------------------------------------------------ the hot path
+    async def on_rtp(self, peer: Peer, data: bytes, now: float) -> None:
+        try:
+            packet = RtpPacket.parse(data)
+        except ParseError:
+            return
+        source = peer.sources.get(packet.ssrc)
+        if source is None:
+            found = peer.rtx.get(packet.ssrc)
+            if found is None or len(packet.payload) < 2:
+                return
+            source, payload_type = found
+            packet = unwrap_rtx(packet, payload_type, source.ssrc)
+        gaps_before = len(source.nacks.missing)
+        media = source.receive(packet, now)
+        if len(source.nacks.missing) > gaps_before:
+            await self._nack_upstream(peer, source, now)
+        if source.broken:
+            await self._want_keyframe(source.key, now)
+        if media is None:
+            return
+        if media.keyframe:
+            self.keyframes.keyframe(source.key)
+        await self._fan_out(source.key, media, now)
+
+    async def _fan_out(self, key: str, media: MediaPacket, now: float) -> None:
+        legs = self.forwarding.get(key, ())
+        if not legs:
+            return
+        stamp = abs_send_time(now)
+        for sub, leg in legs:
+            out = leg.forward(media, now, stamp)
+            if out is not None and sub.tap is not None:
+                self.forwarded += 1
+                if sub.tap.send_now(out) is None:
+                    await sub.tap.send(out)
+                if not self.forwarded & 15:
+                    self.delays.add(time.time() - now)
+
+    # ------------------------------------------------------------------ feedback
+    async def on_rtcp(self, peer: Peer, data: bytes) -> None:
+        try:
+            packets = parse_rtcp(data)
+        except ParseError:
+            return
+        now = time.time()
+        for p in packets:
+            await self._feedback(peer, p, now)
+
+    async def _feedback(self, peer: Peer, p: RtcpPacket, now: float) -> None:
+        if isinstance(p, RtcpSr) and p.ssrc in peer.sources:
+            peer.sources[p.ssrc].sender_report(p, now)
+        if isinstance(p, RtcpSr | RtcpRr):
+            for block in p.reports:
+                found = peer.legs.get(block.ssrc)
+                if found is not None:
+                    found[1].feedback.report(block, ntp_now(now))
+        elif isinstance(p, RtcpNack):
+            found = peer.legs.get(p.media_ssrc)
+            if found is not None and peer.tap is not None:
+                for data in found[1].retransmit(p.lost, now):
+                    await peer.tap.send(data)
+        elif isinstance(p, RtcpPli | RtcpFir):
+            targets = (
+                [p.media_ssrc] if isinstance(p, RtcpPli) else [e.ssrc for e in p.entries] + [p.media_ssrc]
+            )
+            for ssrc in targets:
+                found = peer.legs.get(ssrc)
+                if found is not None and found[1].source is not None:
+                    found[1].feedback.keyframe_requests += 1
+                    await self._want_keyframe(found[1].source, now)
+                    break
+        elif isinstance(p, RtcpRemb):
+            for ssrc in p.ssrcs:
+                found = peer.legs.get(ssrc)
+                if found is not None:
+                    found[1].feedback.remb = p.bitrate
+
+    def rewrite_rtcp(self, peer: Peer, data: bytes) -> bytes | None:
+        """aiortc's senders report zeros (they sent nothing): each SR becomes the leg's own."""
+        try:
+            packets = parse_rtcp(data)
+        except ParseError:
+            return data
+        now = time.time()
+        out: list[RtcpPacket] = []
+        for p in packets:
+            if isinstance(p, RtcpSr) and p.ssrc in peer.legs:
+                leg = peer.legs[p.ssrc][1]
+                clock = None
+                if leg.source is not None:
+                    found = self.sources.get(leg.source)
+                    clock = found[1].clock if found else None
+                sr = leg.sender_report(now, clock)
+                out.append(sr if sr is not None else RtcpRr(p.ssrc))
+            else:
+                out.append(p)
+        return serialize_rtcp(out) if out else None
+
+    async def _want_keyframe(self, key: str, now: float) -> None:
+        if self.keyframes.request(key, now):
+            await self._pli(key)
+
+    async def _pli(self, key: str) -> None:
+        found = self.sources.get(key)
+        if found is not None and found[0].tap is not None:
+            peer, source = found
+            await found[0].tap.send(bytes(RtcpPli(peer.rtcp_ssrc, source.ssrc)))
+
+    async def _nack_upstream(self, peer: Peer, source: Source, now: float) -> None:
+        due = source.nacks.due(now, None)
+        if due and peer.tap is not None:
+            await peer.tap.send(
+                bytes(RtcpNack.for_lost(peer.rtcp_ssrc, source.ssrc, [s % 65536 for s in due]))
+            )
+
+    # ------------------------------------------------------------------ floor
+    async def replan(self, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        viewers = [v for p in self.peers.values() if (v := p.viewer()) is not None]
+        publishers = self.publishers()
+        plan = self.floor.plan(viewers, publishers, now)
+        if self.plan is not None and plan == self.plan:
+            return
+        self.plan = plan
+        for key, picks in plan.picks.items():
+            peer = self.peers[key]
+            changed = False
+            for slot, pick in zip(peer.slots, picks, strict=False):
+                changed |= await self._fill(peer, slot, pick, now)
+            if changed:
+                peer.notify(self._slots_message(peer))
+        for bp, paused in plan.paused(publishers).items():
+            publisher = self.peers.get(f"bp:{bp}")
+            if publisher is not None and publisher.paused != paused:
+                publisher.paused = paused
+                publisher.notify({"type": "pause", "video": paused[0], "audio": paused[1]})
+
+    async def _fill(self, peer: Peer, slot: Slot, pick: Pick, now: float) -> bool:
+        changed = slot.shows != pick.source
+        slot.shows = pick.source
+        sources = self.sources
+        for kind, leg, wanted in (("video", slot.video, pick.video), ("audio", slot.audio, pick.audio)):
+            if leg is None:
+                continue
+            key = f"{pick.source}:{kind}" if pick.source is not None and wanted else None
+            if key is not None and key not in sources:
+                key = None
+            if leg.source == key:
+                continue
+            changed = True
+            self._unforward(peer, leg)
+            leg.select(key)
+            if key is None:
+                continue
+            self.forwarding[key] = (*self.forwarding.get(key, ()), (peer, leg))
+            cached, complete = sources[key][1].start_packets()
+            for data in leg.start(cached, complete, now):
+                if peer.tap is not None:
+                    await peer.tap.send(data)
+            if kind == "video" and not complete:
+                await self._want_keyframe(key, now)
+        return changed
+
+    def _unforward(self, peer: Peer, leg: Leg) -> None:
+        if leg.source is None:
+            return
+        legs = tuple((p, lg) for p, lg in self.forwarding.get(leg.source, ()) if lg is not leg)
+        if legs:
+            self.forwarding[leg.source] = legs
+        else:
+            self.forwarding.pop(leg.source, None)
+
+    def _slots_message(self, peer: Peer) -> dict[str, Any]:
+        return {
+            "type": "slots",
+            "slots": [{"index": s.index, "bridge_point_id": s.shows, "mids": s.mids} for s in peer.slots],
+            "speaker": self.plan.speaker if self.plan else None,
+            "chair": self.plan.chair if self.plan else None,
+        }
+
+    async def set_chair(self, bridge_point_id: int | None) -> None:
+        self.floor.chair = bridge_point_id
+        await self.replan()
+
+    async def grant(self, bridge_point_id: int | None) -> None:
+        """The floor is granted to this bridge point (None: the floor ended)."""
+        self.floor.granted = bridge_point_id
+        await self.replan()
+
+    async def set_auto(self, on: bool) -> None:
+        """ "Auto": with nobody holding the floor, the loudest room is the speaker."""
+        self.floor.auto = on
+        await self.replan()
+
+    async def set_pinned(self, bridge_points: tuple[int, ...]) -> None:
+        """Rooms waiting in the speaker queue, shown first on the chair's console."""
+        self.floor.pinned = bridge_points
+        await self.replan()
+
+    async def set_low_bandwidth(self, key: str, on: bool) -> None:
+        peer = self.peers.get(key)
+        if peer is not None and peer.low_bandwidth != on:
+            peer.low_bandwidth = on
+            await self.replan()
+
+    # ------------------------------------------------------------------ timers
+    async def _run(self) -> None:
+        last_report = last_plan = last_link = time.time()
+        while True:
+            await asyncio.sleep(TICK)
+            now = time.time()
+            try:
+                await self._tick(now)
+                if now - last_plan >= PLAN_EVERY:
+                    last_plan = now
+                    self._listen(now)
+                    await self.replan(now)
+                if now - last_report >= REPORT_EVERY:
+                    last_report = now
+                    await self._report_upstream(now)
+                if now - last_link >= LINK_EVERY:
+                    last_link = now
+                    self._judge_links(now)
+            except Exception:  # a bug in one tick must not stop the room's media
+                log.exception("rtc room %s tick failed", self.meeting_id)
+
+    async def _tick(self, now: float) -> None:
+        for peer in list(self.peers.values()):
+            for source in peer.by_kind.values():
+                if source.nacks.missing:
+                    await self._nack_upstream(peer, source, now)
+        for key in self.keyframes.due(now):
+            await self._pli(key)
+
+    def _listen(self, now: float) -> None:
+        loudness: dict[int, float] = {}
+        for peer in self.peers.values():
+            audio = peer.by_kind.get("audio")
+            bp = peer.member.bridge_point_id
+            if audio is not None and bp is not None:
+                value = audio.take_loudness()
+                if value is not None:
+                    loudness[bp] = value
+        if self.floor.auto:
+            self.floor.loudest.update(loudness, now)
+
+    async def _report_upstream(self, now: float) -> None:
+        for peer in list(self.peers.values()):
+            if peer.tap is None or not peer.by_kind:
+                continue
+            blocks = [s.stats.report(now) for s in peer.by_kind.values() if s.stats.base_seq is not None]
+            packets: list[RtcpPacket] = [RtcpRr(peer.rtcp_ssrc, blocks)]
+            video = peer.by_kind.get("video")
+            if video is not None:
+                estimates = [
+                    leg.feedback.remb for _, leg in self.forwarding.get(video.key, ()) if leg.feedback.remb
+                ]
+                if estimates:
+                    packets.append(RtcpRemb.for_bitrate(peer.rtcp_ssrc, min(estimates), [video.ssrc]))
+            await peer.tap.send(serialize_rtcp(packets))
+
+    def _judge_links(self, now: float) -> None:
+        for peer in self.peers.values():
+            reports = [r for r in peer.leg_reports(now) if r.kind == "video" and r.source is not None]
+            losses = [r.fraction_lost for r in reports if r.fraction_lost is not None]
+            rtts = [r.rtt for r in reports if r.rtt is not None]
+            verdict = judge_link(max(losses, default=None), max(rtts, default=None))
+            reason = peer.link.update(verdict, now)
+            if reason is not None and not peer.low_bandwidth:
+                peer.notify({"type": "suggest_low_bandwidth", "reason": reason})
+
+    def stats(self, now: float | None = None) -> dict[str, Any]:
+        now = time.time() if now is None else now
+        return {
+            "meeting_id": self.meeting_id,
+            "peers": {
+                key: {
+                    "bridge_point_id": p.member.bridge_point_id,
+                    "low_bandwidth": p.low_bandwidth,
+                    "sources": {
+                        s.key: {
+                            "bitrate": s.rate.bps(s.bytes_received, now),
+                            "lost": s.stats.lost,
+                            "jitter": s.stats.jitter / s.format.clock_rate,
+                        }
+                        for s in p.by_kind.values()
+                    },
+                    "legs": [r.as_json() for r in p.leg_reports(now)],
+                }
+                for key, p in self.peers.items()
+            },
+            "keyframe_requests": {"sent": self.keyframes.sent, "merged": self.keyframes.merged},
+            "forwarding_delay_ms": {
+                "p50": _ms(self.delays.percentile(0.5)),
+                "p99": _ms(self.delays.percentile(0.99)),
+            },
+        }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)

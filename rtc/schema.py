@@ -1,0 +1,128 @@
+"""The one typed schema of the media signaling WebSocket ``/ws/rtc/{meeting_id}``, both ways.
+
+The server first says ``hello`` with the ICE servers (STUN/TURN, from configuration: ``docs/turn.md``).
+A client then sends an ``offer`` (its whole SDP; aiortc's answer carries every relay candidate, so the relay
+does not trickle), then any ``candidate`` it trickles. Sending a new ``offer`` on the same socket replaces
+the connection: that is how a bridge point reconnects after its network changed (aiortc has no ICE
+restart, so the relay builds a fresh connection and keeps the bridge point's place in the room).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+MAX_SDP = 100_000
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Offer(_Msg):
+    type: Literal["offer"]
+    sdp: str = Field(min_length=10, max_length=MAX_SDP)
+    bridge_point_id: int | None = Field(
+        default=None, description="the bridge point joining (not for a console)"
+    )
+    console: bool = Field(default=False, description="the chair's console: receives the speaker and last-N")
+    low_bandwidth: bool = Field(default=False, description="receive audio only")
+
+
+class Candidate(_Msg):
+    type: Literal["candidate"]
+    candidate: str = Field(max_length=1000, description="an a=candidate value; empty: end of candidates")
+    sdpMid: str | None = Field(default=None, max_length=32)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=64)
+
+
+class LowBandwidth(_Msg):
+    type: Literal["low_bandwidth"]
+    on: bool
+
+
+class Auto(_Msg):
+    """The chair's choice: with nobody holding the floor, show the loudest room (runners only)."""
+
+    type: Literal["auto"]
+    on: bool
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[Offer | Candidate | LowBandwidth | Auto | Ping, Field(discriminator="type")]
+client_message = TypeAdapter[Any](ClientMessage)
+
+
+class IceServerInfo(_Msg):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class Hello(_Msg):
+    """First message on an authenticated socket: the ICE servers (STUN/TURN) to build the connection with."""
+
+    type: Literal["hello"] = "hello"
+    ice_servers: list[IceServerInfo]
+
+
+class Answer(_Msg):
+    type: Literal["answer"] = "answer"
+    sdp: str
+
+
+class SlotInfo(_Msg):
+    index: int
+    bridge_point_id: int | None
+    mids: dict[str, str]
+
+
+class Slots(_Msg):
+    """Which bridge point each receiving slot shows now."""
+
+    type: Literal["slots"] = "slots"
+    slots: list[SlotInfo]
+    speaker: int | None
+    chair: int | None
+
+
+class Pause(_Msg):
+    """Nobody receives this stream of yours: stop sending it (resume when false)."""
+
+    type: Literal["pause"] = "pause"
+    video: bool
+    audio: bool
+
+
+class SuggestLowBandwidth(_Msg):
+    type: Literal["suggest_low_bandwidth"] = "suggest_low_bandwidth"
+    reason: str
+
+
+class ErrorMsg(_Msg):
+    type: Literal["error"] = "error"
+    code: str
+    detail: str
+
+
+class Pong(_Msg):
+    type: Literal["pong"] = "pong"
+
+
+ServerMessage = Annotated[
+    Hello | Answer | Slots | Pause | SuggestLowBandwidth | ErrorMsg | Pong, Field(discriminator="type")
+]
+server_message = TypeAdapter[Any](ServerMessage)
+
+
+def json_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Cầu Họp media signaling WebSocket",
+        "client_to_server": TypeAdapter(ClientMessage).json_schema(),
+        "server_to_client": TypeAdapter(ServerMessage).json_schema(),
+    }

@@ -1,0 +1,240 @@
+"""Media signaling: offer/answer and trickled ICE over ``/ws/rtc/{meeting_id}`` (schema: ``rtc/schema.py``).
+
+``RtcSession`` is the protocol, independent of the socket: it is fed one client message at a time and
+sends replies through a callable, so tests and the bench drive it in-process (``LocalSignal``) exactly as
+the WebSocket endpoint does. Errors are ``CauhopError``s, turned into ``error`` messages in one place
+(``RtcSession.handle``).
+
+In ``server.py``: add ``rtc_route()`` to the routes, and inside the lifespan (after the engine, the bus and
+the live service exist) ``async with rtc_lifespan(app):`` around the ``yield``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from meetings.clock import utcnow
+from meetings.errors import CauhopError, Forbidden, NotAuthenticated
+from meetings.permissions import Actor
+from rtc import aiortc_hook as hook
+from rtc import schema
+from rtc.config import RtcSettings
+from rtc.errors import BadSignal
+from rtc.relay import Member, Peer, Relay
+from rtc.service import RtcService
+from web.auth import authenticate_request
+from web.errors import invalid_from, status_of
+from web.ws import _origin_ok
+
+MAX_MESSAGE = schema.MAX_SDP + 10_000
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid"}
+
+
+def error_code(exc: CauhopError) -> str:
+    return _CODES.get(status_of(exc), "error")
+
+
+class RtcSession:
+    """One client's signaling: at most one peer connection at a time (a new offer replaces it)."""
+
+    def __init__(self, service: RtcService, actor: Actor, meeting_id: int, send: Send) -> None:
+        self.service, self.actor, self.meeting_id, self._send = service, actor, meeting_id, send
+        self.peer: Peer | None = None
+        self.runner = False
+        self._pump: asyncio.Task[None] | None = None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        checked = schema.server_message.validate_python(message)
+        await self._send(checked.model_dump(mode="json"))
+
+    async def handle(self, raw: Any) -> None:
+        """One message from the client; every error becomes an ``error`` reply here."""
+        try:
+            try:
+                message = schema.client_message.validate_python(raw)
+            except ValidationError as exc:
+                raise invalid_from(exc) from None
+            await self._dispatch(message)
+        except CauhopError as exc:
+            await self.send({"type": "error", "code": error_code(exc), "detail": exc.detail})
+
+    async def _dispatch(self, message: Any) -> None:
+        if isinstance(message, schema.Ping):
+            await self.send({"type": "pong"})
+        elif isinstance(message, schema.Offer):
+            await self._offer(message)
+        elif isinstance(message, schema.Candidate):
+            if self.peer is None:
+                raise BadSignal("send the offer before any candidate")
+            await hook.add_candidate(self.peer.pc, message.candidate, message.sdpMid, message.sdpMLineIndex)
+        elif isinstance(message, schema.LowBandwidth):
+            if self.peer is None:
+                raise BadSignal("join (send an offer) before choosing low-bandwidth mode")
+            await self.peer.room.set_low_bandwidth(self.peer.key, message.on)
+        elif isinstance(message, schema.Auto):
+            if self.peer is None:
+                raise BadSignal("join (send an offer) first")
+            if not self.runner:
+                raise Forbidden("only the meeting's chair or secretary chooses the automatic speaker")
+            await self.peer.room.set_auto(message.on)
+
+    async def _offer(self, offer: schema.Offer) -> None:
+        await self.close_peer()
+        peer, answer, admission = await self.service.join(self.actor, self.meeting_id, offer)
+        self.peer, self.runner = peer, admission.runner
+        await self.send({"type": "answer", "sdp": answer})
+        self._pump = asyncio.create_task(self._forward(peer))
+
+    async def _forward(self, peer: Peer) -> None:
+        """The relay's messages for this peer (slots, pause, suggestions) go out on the socket."""
+        while True:
+            message = await peer.outbox.get()
+            with contextlib.suppress(Exception):
+                await self.send(message)
+
+    async def close_peer(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            self._pump = None
+        if self.peer is not None:
+            peer, self.peer = self.peer, None
+            await self.service.leave(peer)
+
+
+class LocalSignal:
+    """An in-process ``Signal`` for the agent: its messages go straight to an ``RtcSession``."""
+
+    def __init__(self, service: RtcService, actor: Actor, meeting_id: int) -> None:
+        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.session = RtcSession(service, actor, meeting_id, self._deliver)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        await self._inbox.put(message)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.session.handle(json.loads(json.dumps(message)))
+
+    async def recv(self) -> dict[str, Any]:
+        return await self._inbox.get()
+
+    async def close(self) -> None:
+        await self.session.close_peer()
+
+
+async def rtc_socket(ws: WebSocket) -> None:
+    """``/ws/rtc/{meeting_id}``: authenticate (bearer token or session cookie), check the Origin, then relay
+    signaling messages until the socket closes; the peer connection ends with it."""
+    meeting_id = int(ws.path_params["meeting_id"])
+    await ws.accept()
+    try:
+        if not _origin_ok(ws):
+            raise Forbidden(f"WebSocket from origin {ws.headers.get('origin')} is not allowed")
+        actor = await run_in_threadpool(authenticate_request, ws, ws.app.state.engine, utcnow())
+    except CauhopError as exc:
+        await ws.send_text(json.dumps({"type": "error", "code": error_code(exc), "detail": exc.detail}))
+        await ws.close(code=4401 if isinstance(exc, NotAuthenticated) else 4403)
+        return
+    lock = asyncio.Lock()
+
+    async def send(message: dict[str, Any]) -> None:
+        async with lock:
+            await ws.send_text(json.dumps(message, ensure_ascii=False))
+
+    service: RtcService = ws.app.state.rtc
+    session = RtcSession(service, actor, meeting_id, send)
+    try:
+        await session.send(
+            {"type": "hello", "ice_servers": [s.as_json() for s in service.settings.ice_servers]}
+        )
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None or len(text) > MAX_MESSAGE:
+                await session.send({"type": "error", "code": "malformed", "detail": "send JSON text frames"})
+                continue
+            try:
+                raw = json.loads(text)
+            except ValueError as exc:
+                await session.send({"type": "error", "code": "malformed", "detail": f"not JSON: {exc}"})
+                continue
+            await session.handle(raw)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        await session.close_peer()
+
+
+def rtc_route() -> WebSocketRoute:
+    return WebSocketRoute("/ws/rtc/{meeting_id:int}", rtc_socket)
+
+
+@asynccontextmanager
+async def rtc_lifespan(app: Starlette, settings: RtcSettings | None = None) -> AsyncIterator[None]:
+    """Starts the media service on ``app.state.rtc`` (after the engine, bus and live service exist)."""
+    state = app.state
+    service = RtcService(
+        state.engine,
+        state.live,
+        state.bus,
+        settings or RtcSettings.from_env(data_dir=state.settings.data_dir),
+    )
+    await service.start()
+    state.rtc = service
+    try:
+        yield
+    finally:
+        await service.stop()
+
+
+class DirectSignal:
+    """An in-process ``Signal`` straight to a ``Relay`` room, without authentication: tests and the bench."""
+
+    def __init__(self, relay: Relay, meeting_id: int) -> None:
+        self.relay, self.meeting_id = relay, meeting_id
+        self.peer: Peer | None = None
+        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._pump: asyncio.Task[None] | None = None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "offer":
+            offer = schema.Offer.model_validate(message)
+            bp = offer.bridge_point_id
+            key = f"bp:{bp}" if not offer.console else f"console:{id(self)}"
+            member = Member(key, None if offer.console else bp, offer.console, offer.low_bandwidth)
+            self.peer, answer = await self.relay.join(self.meeting_id, member, offer.sdp)
+            await self._inbox.put({"type": "answer", "sdp": answer})
+            self._pump = asyncio.create_task(self._forward(self.peer))
+        elif message["type"] == "low_bandwidth" and self.peer is not None:
+            await self.peer.room.set_low_bandwidth(self.peer.key, bool(message["on"]))
+
+    async def _forward(self, peer: Peer) -> None:
+        while True:
+            await self._inbox.put(await peer.outbox.get())
+
+    async def recv(self) -> dict[str, Any]:
+        return await self._inbox.get()
+
+    async def close(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+        if self.peer is not None:
+            await self.relay.leave(self.peer)
