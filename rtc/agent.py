@@ -1,7 +1,7 @@
 """The bridge-point agent: joins a meeting's media as a bridge point (or the chair's console) with aiortc.
 
     cauhop-agent --server http://127.0.0.1:8000 --meeting 1 --bridge-point 7 --source testsrc \\
-        --username op_xa_1 --password demo
+        --username secretary --password demo
 
 It publishes a camera (``testsrc``: a synthetic picture that carries the bridge point id and a frame
 counter as bars, so a receiver can tell who it sees; or a media FILE; or ``/dev/videoN``) and a tone,
