@@ -114,7 +114,11 @@ class DocumentVersion(SQLModel, table=True):
 
 class Annotation(SQLModel, table=True):
     """A mark on a page. ``data`` is the kind's geometry (page fractions, see ``annotations_pdf``);
-    ``anchor`` the text it marked (quote, prefix, suffix) for re-anchoring on new versions."""
+    ``anchor`` the text it marked (quote, prefix, suffix) for re-anchoring on new versions; ``client_key``
+    the key a tablet made up for it, so that a create sent again (after a lost reply, from the offline
+    outbox) is applied once."""
+
+    __table_args__ = (Index("ux_annotation_author_client_key", "author_id", "client_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True)
@@ -127,6 +131,7 @@ class Annotation(SQLModel, table=True):
     anchor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default=AnchorStatus.ok, max_length=10)
     status_detail: str = Field(default="", max_length=500)
+    client_key: str | None = Field(default=None, max_length=64)
     created_at: datetime
     updated_at: datetime
 
@@ -379,6 +384,14 @@ class _AnnotationBase(Strict):
     visibility: Visibility = Visibility.private
     anchor: AnchorIn | None = PydField(
         default=None, description="the text it marks (derived from the page for highlights when left out)"
+    )
+    client_key: str | None = PydField(
+        default=None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="a key the client makes up (idempotency): a create sent again with the same key returns "
+        "the annotation made the first time instead of adding another",
     )
 
 

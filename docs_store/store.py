@@ -1565,9 +1565,26 @@ def replace_anchor(data: Any, anchor: AnchorIn | None) -> Any:
     return data.model_copy(update={"anchor": anchor})
 
 
+def _sent_before(s: Session, author: int, doc_id: int, key: str | None) -> AnnotationOut | None:
+    """The annotation an earlier create with this client key made (a replay: nothing new is added)."""
+    if not key:
+        return None
+    query = select(Annotation).where(Annotation.author_id == author, Annotation.client_key == key)
+    mark = s.exec(query).first()
+    if mark is None:
+        return None
+    if mark.document_id != doc_id:
+        raise Conflict(f"the client key {key!r} was already used for an annotation on another document")
+    version = s.get(DocumentVersion, mark.version_id)
+    return _annotation_out(mark, version.number if version else 0)
+
+
 def add_annotation(s: Session, actor: Actor, now: datetime, doc_id: int, data: Any) -> AnnotationOut:
+    """A new annotation; sent again with the same ``client_key``, the one made the first time."""
     doc, caller = readable(s, actor, doc_id)
     author = caller.person()
+    if (sent := _sent_before(s, author, doc_id, data.client_key)) is not None:
+        return sent
     row = _version(s, doc, data.version)
     if data.page > row.pages:
         raise Invalid(f"page {data.page} does not exist; version {row.number} has {row.pages} pages", [])
@@ -1582,11 +1599,18 @@ def add_annotation(s: Session, actor: Actor, now: datetime, doc_id: int, data: A
         kind=data.kind,
         data=data.data.model_dump(mode="json"),
         anchor=(data.anchor or AnchorIn()).model_dump(),
+        client_key=data.client_key,
         created_at=now,
         updated_at=now,
     )
-    s.add(mark)
-    s.flush()
+    try:
+        with s.begin_nested():
+            s.add(mark)
+            s.flush()
+    except IntegrityError:  # the same key sent twice at once: the other request made it
+        if (sent := _sent_before(s, author, doc_id, data.client_key)) is not None:
+            return sent
+        raise
     _annotation_changed(s, caller, doc, mark, "annotation.added", now)
     _audit(s, actor, now, "annotate", doc, row.number, f"add {mark.kind} {mark.id} ({mark.visibility})")
     return _annotation_out(mark, row.number)
