@@ -29,10 +29,9 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -40,168 +39,35 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, func, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from meetings import commands, eventlog, notify, queries
-from meetings import series as series_mod
-from meetings.clock import LOCAL_TZ, from_db, utcnow
+from meetings import notify
+from meetings.clock import from_db, utcnow
 from meetings.db import reading, transaction
-from meetings.errors import CauhopError, FieldError, Forbidden, Invalid, NotFound, SchedulingConflict
-from meetings.live_service import event_message
-from meetings.models import BridgePoint, Meeting, MeetingBridgePoint, Series, User
-from meetings.models_jobs import ConnectivityResult, JobRun, SchedulerLease, apscheduler_jobs
-from meetings.permissions import Actor, MeetingRole, manages_unit, meeting_role, require_view_meeting
-from meetings.recurrence import parse_rrule
-from meetings.reminders import (
-    Decision,
-    JobKind,
-    MeetingFacts,
-    PlannedJob,
-    PlanSettings,
-    connectivity_notice,
-    connectivity_status,
-    decide,
-    meeting_of,
-    meeting_prefix,
-    no_answer_summary,
-    notice_text,
-    plan_jobs,
-    roll_forward_slots,
-    run_key,
-    sync_actions,
-)
-from meetings.schemas import Strict
+from meetings.jobs_context import JobContext, JobSettings, Outbox
+from meetings.jobs_locks import LeaderLock, make_leader_lock
+from meetings.jobs_run import RUNNERS, load_facts
+from meetings.jobs_series import roll_series
+from meetings.models import Meeting
+from meetings.models_jobs import JobRun, apscheduler_jobs
+from meetings.notify_delivery import DeliveryReport, deliver_due
+from meetings.reminders import Decision, decide, meeting_of, meeting_prefix, plan_jobs, run_key, sync_actions
+
+__all__ = ["JobService", "JobSettings", "planned_job"]
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 RECONCILE, DELIVER, ROLL_SERIES = "system:reconcile", "system:deliver", "system:roll_series"
-ADVISORY_KEY = 0x43415549  # "CAUI": the scheduler leader's PostgreSQL advisory lock
 RECONCILE_SLACK = timedelta(minutes=5)  # re-check edits that committed a little after the last pass began
-
-
-@dataclass(frozen=True)
-class JobSettings:
-    mode: str = (
-        "auto"  # auto: APScheduler's thread runs tick() on the wall clock; manual: only explicit ticks
-    )
-    plan: PlanSettings = PlanSettings()
-    smtp: notify.SmtpSettings = notify.SmtpSettings()
-    poll: timedelta = timedelta(seconds=10)  # how often a follower tries to lead, and the leader renews
-    lease: timedelta = timedelta(seconds=30)  # SQLite leader lease
-    reconcile_every: timedelta = timedelta(minutes=1)
-    deliver_every: timedelta = timedelta(seconds=30)
-    roll_series_every: timedelta = timedelta(hours=6)
-    series_horizon: timedelta = timedelta(days=365)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> JobSettings:
-        """``CAUHOP_SCHEDULER`` (auto|manual), the plan's settings (``PlanSettings.from_env``) and
-        ``CAUHOP_SMTP_HOST`` / ``_PORT`` / ``_FROM``."""
-        env = dict(os.environ if env is None else env)
-        mode = env.get("CAUHOP_SCHEDULER", "auto").strip().lower()
-        if mode not in {"auto", "manual"}:
-            raise ValueError(f"CAUHOP_SCHEDULER must be 'auto' or 'manual', not {mode!r}")
-        return cls(mode=mode, plan=PlanSettings.from_env(env), smtp=notify.SmtpSettings.from_env(env))
 
 
 def planned_job(*args: object) -> None:
     """The callable APScheduler records for every job of ours. Jobs are executed by ``JobService.run_due``
     (which reads their args), never through this function."""
     raise RuntimeError("Cầu Họp jobs are run by JobService.run_due, not called directly")
-
-
-# ---- the leader ----
-
-
-class LeaderLock(Protocol):
-    def hold(self, now: datetime) -> bool:
-        """Take or keep the lock; False while another process holds it."""
-
-    def release(self) -> None: ...
-
-
-class AdvisoryLock:
-    """PostgreSQL: a session advisory lock on a connection kept open; the server frees it when that
-    connection dies, so a follower takes over at its next try."""
-
-    def __init__(self, engine: Engine, key: int = ADVISORY_KEY) -> None:
-        self.engine, self.key = engine, key
-        self.conn: Connection | None = None
-
-    def hold(self, now: datetime) -> bool:
-        if self.conn is not None:
-            try:
-                self.conn.execute(text("SELECT 1"))
-                return True
-            except DBAPIError:
-                log.warning("the scheduler lock's connection is gone: no longer leader")
-                self._drop()
-                return False
-        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
-        except DBAPIError:
-            conn.close()
-            raise
-        if got:
-            self.conn = conn
-        else:
-            conn.close()
-        return got
-
-    def _drop(self) -> None:
-        if self.conn is not None:
-            self.conn.invalidate()
-            self.conn = None
-
-    def release(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-                self.conn.close()
-            except DBAPIError:
-                self.conn.invalidate()
-            self.conn = None
-
-
-class LeaseLock:
-    """A lease row (SQLite): the holder renews it at every tick; anyone takes it once it has expired."""
-
-    NAME = "scheduler"
-
-    def __init__(self, engine: Engine, holder: str, ttl: timedelta) -> None:
-        self.engine, self.holder, self.ttl = engine, holder, ttl
-
-    def hold(self, now: datetime) -> bool:
-        try:
-            with transaction(self.engine) as s:
-                row = s.get(SchedulerLease, self.NAME, with_for_update=True)
-                if row is not None and row.holder != self.holder and from_db(row.expires_at) > now:
-                    return False
-                row = row or SchedulerLease(name=self.NAME, holder=self.holder, expires_at=now)
-                row.holder, row.expires_at = self.holder, now + self.ttl
-                s.add(row)
-            return True
-        except IntegrityError:  # another process created the row at the same moment
-            return False
-
-    def release(self) -> None:
-        with transaction(self.engine) as s:
-            s.exec(
-                delete(SchedulerLease).where(
-                    col(SchedulerLease.name) == self.NAME, col(SchedulerLease.holder) == self.holder
-                )
-            )
-
-
-def make_leader_lock(engine: Engine, holder: str, lease: timedelta) -> LeaderLock:
-    if engine.dialect.name == "postgresql":
-        return AdvisoryLock(engine)
-    return LeaseLock(engine, holder, lease)
 
 
 class _JobStore(SQLAlchemyJobStore):  # type: ignore[misc]
@@ -226,199 +92,6 @@ class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
         except Exception:  # a database hiccup must not kill the scheduler thread: log it, try again soon
             log.exception("scheduler tick failed; trying again shortly")
             return 10.0
-
-
-# ---- facts and effects ----
-
-
-def load_facts(session: Session, meeting_id: int) -> MeetingFacts | None:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None:
-        return None
-    pub = notify.publications(session, [meeting_id])[meeting_id]
-    bps = session.exec(
-        select(func.count())
-        .select_from(MeetingBridgePoint)
-        .where(MeetingBridgePoint.meeting_id == meeting_id)
-    ).one()
-    deadline = session.exec(
-        select(func.min(ConnectivityResult.deadline_at)).where(
-            ConnectivityResult.meeting_id == meeting_id, ConnectivityResult.status == "pending"
-        )
-    ).one()
-    return MeetingFacts(
-        meeting_id=meeting_id,
-        status=meeting.status,
-        start=from_db(meeting.start_at),
-        end=from_db(meeting.end_at),
-        version=meeting.version,
-        published_at=pub.published_at,
-        changed_at=pub.changed_at,
-        cancelled_at=pub.cancelled_at,
-        bridge_points=bps,
-        connectivity_deadline=from_db(deadline) if deadline is not None else None,
-    )
-
-
-@dataclass
-class Outbox:
-    """What a job leaves to do once its transaction has committed."""
-
-    messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    notified: list[int] = field(default_factory=list)
-    outcome: str = "done"
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class JobContext:
-    session: Session
-    now: datetime
-    settings: JobSettings
-    buffer: timedelta
-
-    @property
-    def email(self) -> bool:
-        return self.settings.smtp.host is not None
-
-
-def _notice(ctx: JobContext, facts: MeetingFacts, job: PlannedJob) -> Outbox:
-    meeting = queries.get_meeting(ctx.session, facts.meeting_id)
-    text_ = notice_text(job.kind, meeting.title, facts.start, facts.end, job.variant)
-    data = {"start": facts.start.isoformat(), "end": facts.end.isoformat(), "variant": job.variant}
-    draft = notify.Draft(job.kind.value, text_.title, text_.body, facts.meeting_id, data, dedupe=job.run_key)
-    ids = notify.create(
-        ctx.session, notify.everyone(ctx.session, facts.meeting_id), draft, ctx.now, email=ctx.email
-    )
-    return Outbox(notified=ids, detail=f"{len(ids)} notified")
-
-
-def _room_open(ctx: JobContext, facts: MeetingFacts, job: PlannedJob) -> Outbox:
-    meeting = eventlog.lock_meeting(ctx.session, facts.meeting_id)
-    minutes = int(ctx.settings.plan.room_open.total_seconds() // 60)
-    payload = {"start": facts.start.isoformat(), "minutes_before": minutes}
-    event = eventlog.append(ctx.session, meeting, "meeting.room_opened", payload, actor_id=None, at=ctx.now)
-    ctx.session.flush()
-    return Outbox(messages=[(f"meeting:{facts.meeting_id}", event_message(event))], detail=f"seq {event.seq}")
-
-
-class ConnectivityTestRequest(BaseModel):
-    """Sent on ``bridge-point:{id}``: run a test call now and answer (``answer_to``) before ``deadline``."""
-
-    type: Literal["connectivity_test"] = "connectivity_test"
-    meeting_id: int
-    bridge_point_id: int
-    meeting_title: str
-    start: datetime
-    requested_at: datetime
-    deadline: datetime
-    answer_to: str
-
-
-def _connectivity_test(ctx: JobContext, facts: MeetingFacts, job: PlannedJob) -> Outbox:
-    s, mid = ctx.session, facts.meeting_id
-    meeting = queries.get_meeting(s, mid)
-    deadline = ctx.now + ctx.settings.plan.connectivity_deadline
-    rows = {
-        r.bridge_point_id: r
-        for r in s.exec(select(ConnectivityResult).where(ConnectivityResult.meeting_id == mid))
-    }
-    out = Outbox()
-    for bp_id in queries.meeting_bridge_point_ids(s, mid):
-        row = rows.get(bp_id) or ConnectivityResult(meeting_id=mid, bridge_point_id=bp_id)
-        row.status, row.requested_at, row.deadline_at = "pending", ctx.now, deadline
-        row.answered_at = row.reachable = row.rtt_ms = row.loss_pct = row.alerted_at = None
-        s.add(row)
-        message = ConnectivityTestRequest(
-            meeting_id=mid,
-            bridge_point_id=bp_id,
-            meeting_title=meeting.title,
-            start=facts.start,
-            requested_at=ctx.now,
-            deadline=deadline,
-            answer_to=f"/api/bridge-points/{bp_id}/connectivity",
-        )
-        out.messages.append((f"bridge-point:{bp_id}", message.model_dump(mode="json")))
-    out.detail = f"{len(out.messages)} bridge points asked"
-    return out
-
-
-def _connectivity_deadline(ctx: JobContext, facts: MeetingFacts, job: PlannedJob) -> Outbox:
-    s, mid = ctx.session, facts.meeting_id
-    late = s.exec(
-        select(ConnectivityResult, BridgePoint)
-        .join(BridgePoint, col(BridgePoint.id) == ConnectivityResult.bridge_point_id)
-        .where(
-            ConnectivityResult.meeting_id == mid,
-            ConnectivityResult.status == "pending",
-            col(ConnectivityResult.deadline_at) <= ctx.now,
-        )
-        .order_by(col(BridgePoint.code))
-    ).all()
-    out = Outbox()
-    for row, bp in late:
-        row.status, row.alerted_at = "no_answer", ctx.now
-        s.add(row)
-        if bp.operator_id is not None:
-            out.notified += _alert(s, ctx.now, ctx.email, bp, row, [bp.operator_id])
-    if late:
-        meeting = queries.get_meeting(s, mid)
-        notice = no_answer_summary(meeting.title, [bp.name for _, bp in late])
-        draft = notify.Draft(
-            "connectivity_no_answer",
-            notice.title,
-            notice.body,
-            mid,
-            {"bridge_point_ids": [bp.id for _, bp in late]},
-            dedupe=job.run_key,
-        )
-        secretaries = notify.organisers(s, mid, meeting.created_by_id)
-        out.notified += notify.create(s, secretaries, draft, ctx.now, email=ctx.email)
-    out.detail = f"{len(late)} without an answer"
-    return out
-
-
-def _alert(
-    session: Session, now: datetime, email: bool, bp: BridgePoint, row: ConnectivityResult, people: list[int]
-) -> list[int]:
-    """Tell ``people`` that a bridge point failed its connectivity test or did not answer (once a round)."""
-    meeting = queries.get_meeting(session, row.meeting_id)
-    notice = connectivity_notice(bp.name, meeting.title, row.status, row.rtt_ms, row.loss_pct)
-    stamp = row.requested_at.isoformat() if row.requested_at else "unrequested"
-    draft = notify.Draft(
-        f"connectivity_{row.status}",
-        notice.title,
-        notice.body,
-        row.meeting_id,
-        {"bridge_point_id": bp.id, "status": row.status, "rtt_ms": row.rtt_ms, "loss_pct": row.loss_pct},
-        dedupe=f"conn:{row.meeting_id}:{bp.id}:{stamp}:{row.status}",
-    )
-    return notify.create(session, people, draft, now, email=email)
-
-
-def _overrun(ctx: JobContext, facts: MeetingFacts, job: PlannedJob) -> Outbox:
-    meeting = queries.get_meeting(ctx.session, facts.meeting_id)
-    if meeting.status != "live":
-        return Outbox(outcome="skipped", detail=f"the meeting is {meeting.status}")
-    text_ = notice_text(JobKind.overrun, meeting.title, facts.start, facts.end)
-    people = notify.organisers(ctx.session, facts.meeting_id, meeting.created_by_id, chair=True)
-    draft = notify.Draft("overrun", text_.title, text_.body, facts.meeting_id, {}, dedupe=job.run_key)
-    return Outbox(notified=notify.create(ctx.session, people, draft, ctx.now, email=ctx.email))
-
-
-EFFECTS: dict[JobKind, Callable[[JobContext, MeetingFacts, PlannedJob], Outbox]] = {
-    JobKind.invitation: _notice,
-    JobKind.changed: _notice,
-    JobKind.cancelled: _notice,
-    JobKind.reminder: _notice,
-    JobKind.room_open: _room_open,
-    JobKind.connectivity_test: _connectivity_test,
-    JobKind.connectivity_deadline: _connectivity_deadline,
-    JobKind.overrun: _overrun,
-}
-
-
-# ---- the service ----
 
 
 def _ran(session: Session, keys: list[str]) -> set[str]:
@@ -632,7 +305,7 @@ class JobService:
                     log.warning("job %s due at %s was missed (now %s): not run", job_id, run_at, now)
                     run.outcome, run.detail = "missed", f"late by {now - run_at}"
                     return Outbox(outcome="missed")
-                outbox = EFFECTS[job.kind](JobContext(s, now, self.settings, self.buffer), facts, job)
+                outbox = RUNNERS[job.kind](JobContext(s, now, self.settings, self.buffer), facts, job)
                 run.outcome, run.detail = outbox.outcome, outbox.detail[:500]
                 s.add(run)
                 return outbox
@@ -655,188 +328,15 @@ class JobService:
         except RuntimeError as exc:  # the bus is not running
             log.warning("could not publish on %s: %s", channel, exc)
 
-    def deliver(self, now: datetime) -> notify.DeliveryReport:
-        return notify.deliver_due(self.engine, now, publish=self.publish, smtp=self.settings.smtp)
+    def deliver(self, now: datetime) -> DeliveryReport:
+        return deliver_due(self.engine, now, publish=self.publish, smtp=self.settings.smtp)
 
     # -- series --
 
     def roll_series(self, now: datetime) -> list[int]:
         """Materialise each series' occurrences up to the horizon (a year): the ids of new meetings."""
-        with reading(self.engine) as s:
-            ids = [i for i in s.exec(select(Series.id)).all() if i is not None]
-        created: list[int] = []
-        for sid in ids:
-            try:
-                created += self._roll_one(sid, now)
-            except CauhopError as exc:  # e.g. its host unit is gone: the other series still roll
-                log.warning("series %s cannot be rolled forward: %s", sid, exc.detail)
+        s = self.settings
+        created = roll_series(self.engine, now, s.series_horizon, self.buffer, s.smtp.host is not None)
         for mid in created:
             self.sync_meeting(mid, now)
         return created
-
-    def _roll_one(self, series_id: int, now: datetime) -> list[int]:
-        with transaction(self.engine) as s:
-            row = s.get(Series, series_id)
-            if row is None:
-                return []
-            last = s.exec(
-                select(func.max(Meeting.occurrence_start)).where(Meeting.series_id == series_id)
-            ).one()
-            rule = parse_rrule(row.rrule, LOCAL_TZ)
-            first = from_db(row.dtstart).astimezone(LOCAL_TZ)
-            slots = roll_forward_slots(
-                rule, first, from_db(last) if last else None, now + self.settings.series_horizon
-            )
-            ctx = commands.Context(s, None, now, self.buffer)
-            clashes: list[str] = []
-            for slot in slots:
-                try:
-                    with s.begin_nested():
-                        series_mod._materialise(ctx, row, [slot], bool(row.template.get("publish", True)))
-                except SchedulingConflict:
-                    clashes.append(f"{slot:%d/%m/%Y %H:%M}")
-            if clashes and row.created_by_id is not None:
-                self._series_clash(s, row, clashes, now)
-            query = select(Meeting.id).where(Meeting.series_id == series_id)
-            if last is not None:
-                query = query.where(col(Meeting.occurrence_start) > last)
-            return [i for i in s.exec(query).all() if i is not None]
-
-    def _series_clash(self, s: Session, row: Series, clashes: list[str], now: datetime) -> None:
-        creator = s.get(User, row.created_by_id) if row.created_by_id is not None else None
-        if creator is None or creator.person_id is None:
-            return
-        draft = notify.Draft(
-            "series_clash",
-            f"Không tạo được {len(clashes)} buổi họp định kỳ: {row.title}",
-            f"Các buổi họp định kỳ «{row.title}» sau trùng lịch nên chưa được tạo: {', '.join(clashes)}.",
-            None,
-            {"series_id": row.id, "occurrences": clashes},
-            dedupe=f"series:{row.id}:clash:{clashes[0]}:{clashes[-1]}",
-        )
-        notify.create(s, [creator.person_id], draft, now, email=self.settings.smtp.host is not None)
-
-
-# ---- the connectivity test's answers (from the bridge point's console or agent) ----
-
-
-class ConnectivityAnswer(Strict):
-    meeting_id: int
-    reachable: bool
-    rtt_ms: float | None = Field(default=None, ge=0, le=600_000)
-    loss_pct: float | None = Field(default=None, ge=0, le=100)
-
-
-class ConnectivityOut(BaseModel):
-    bridge_point_id: int
-    code: str
-    name: str
-    status: Literal["not_tested", "pending", "ok", "failed", "no_answer"]
-    failed: bool = Field(default=False, description="failed the test or did not answer in time")
-    requested_at: datetime | None = None
-    deadline_at: datetime | None = None
-    answered_at: datetime | None = None
-    reachable: bool | None = None
-    rtt_ms: float | None = None
-    loss_pct: float | None = None
-
-
-class ConnectivityReport(BaseModel):
-    meeting_id: int
-    counts: dict[str, int]
-    results: list[ConnectivityOut]
-
-
-def _out(bp: BridgePoint, row: ConnectivityResult | None) -> ConnectivityOut:
-    assert bp.id is not None
-    if row is None:
-        return ConnectivityOut(bridge_point_id=bp.id, code=bp.code, name=bp.name, status="not_tested")
-
-    def t(v: datetime | None) -> datetime | None:
-        return from_db(v) if v is not None else None
-
-    return ConnectivityOut(
-        bridge_point_id=bp.id,
-        code=bp.code,
-        name=bp.name,
-        status=row.status,
-        failed=row.status in {"failed", "no_answer"},
-        requested_at=t(row.requested_at),
-        deadline_at=t(row.deadline_at),
-        answered_at=t(row.answered_at),
-        reachable=row.reachable,
-        rtt_ms=row.rtt_ms,
-        loss_pct=row.loss_pct,
-    )
-
-
-def record_connectivity(
-    session: Session,
-    actor: Actor,
-    bridge_point_id: int,
-    answer: ConnectivityAnswer,
-    now: datetime,
-    *,
-    email: bool,
-) -> tuple[ConnectivityOut, list[int]]:
-    """Store a bridge point's test result; a failure alerts its operator and the meeting's secretaries at
-    once (once per test round). Returns the result and the new notification ids."""
-    bp = session.get(BridgePoint, bridge_point_id)
-    if bp is None:
-        raise NotFound(f"bridge point {bridge_point_id} does not exist")
-    meeting = queries.get_meeting(session, answer.meeting_id)
-    access, tree = queries.meeting_access(session, meeting), queries.unit_tree(session)
-    runner = meeting_role(actor, access) in {MeetingRole.chair, MeetingRole.secretary}
-    if (
-        actor.person_id != bp.operator_id
-        and not runner
-        and not manages_unit(actor, meeting.host_unit_id, tree)
-    ):
-        raise Forbidden(
-            "only the operator of this bridge point (or the meeting's secretary) may report its test"
-        )
-    if bridge_point_id not in queries.meeting_bridge_point_ids(session, answer.meeting_id):
-        msg = f"bridge point {bp.code} does not take part in meeting {answer.meeting_id}"
-        raise Invalid(msg, [FieldError(("meeting_id",), msg)])
-    row = session.exec(
-        select(ConnectivityResult).where(
-            ConnectivityResult.meeting_id == answer.meeting_id,
-            ConnectivityResult.bridge_point_id == bridge_point_id,
-        )
-    ).first() or ConnectivityResult(meeting_id=answer.meeting_id, bridge_point_id=bridge_point_id)
-    row.reachable, row.rtt_ms, row.loss_pct, row.answered_at = (
-        answer.reachable,
-        answer.rtt_ms,
-        answer.loss_pct,
-        now,
-    )
-    before, row.status = row.status, connectivity_status(answer.reachable, answer.loss_pct)
-    notified: list[int] = []
-    if row.status == "failed" and before != "failed":
-        row.alerted_at = now
-        people = [bp.operator_id] if bp.operator_id is not None else []
-        people += notify.organisers(session, answer.meeting_id, meeting.created_by_id)
-        notified = _alert(session, now, email, bp, row, people)
-    session.add(row)
-    session.flush()
-    return _out(bp, row), notified
-
-
-def connectivity_report(session: Session, actor: Actor, meeting_id: int) -> ConnectivityReport:
-    meeting = queries.get_meeting(session, meeting_id)
-    require_view_meeting(actor, queries.meeting_access(session, meeting), queries.unit_tree(session))
-    rows = {
-        r.bridge_point_id: r
-        for r in session.exec(select(ConnectivityResult).where(ConnectivityResult.meeting_id == meeting_id))
-    }
-    bps = session.exec(
-        select(BridgePoint)
-        .join(MeetingBridgePoint, col(MeetingBridgePoint.bridge_point_id) == BridgePoint.id)
-        .where(MeetingBridgePoint.meeting_id == meeting_id)
-        .order_by(col(BridgePoint.code))
-    ).all()
-    results = [_out(bp, rows.get(bp.id or 0)) for bp in bps]
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    return ConnectivityReport(meeting_id=meeting_id, counts=counts, results=results)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from meetings import jobs, notify
+from meetings import jobs, jobs_connectivity, notify, notify_calendar, notify_delivery
 from meetings.models import User
 from web.endpoint import ApiRoute, Call
 
@@ -36,7 +36,7 @@ class CalendarTokenOut(BaseModel):
 
 def issue_calendar_token(call: Call) -> CalendarTokenOut:
     with call.write() as s:
-        token = notify.issue_calendar_token(s, call.user.user_id, call.now)
+        token = notify_calendar.issue_calendar_token(s, call.user.user_id, call.now)
     path = f"/api/calendar/{token}.ics"
     return CalendarTokenOut(
         token=token, url=str(call.request.base_url).rstrip("/") + path, created_at=call.now
@@ -45,21 +45,21 @@ def issue_calendar_token(call: Call) -> CalendarTokenOut:
 
 def calendar_feed(call: Call) -> Response:
     with call.read() as s:
-        user: User = notify.calendar_owner(s, call.path["token"])
-        text = notify.calendar_feed(s, user, call.now)
+        user: User = notify_calendar.calendar_owner(s, call.path["token"])
+        text = notify_calendar.calendar_feed(s, user, call.now)
     headers = {"Cache-Control": "private, max-age=300"}
     return Response(text, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
-def report_connectivity(call: Call) -> jobs.ConnectivityOut:
+def report_connectivity(call: Call) -> jobs_connectivity.ConnectivityOut:
     smtp_on = _job_settings(call).smtp.host is not None
     with call.write() as s:
-        result, notified = jobs.record_connectivity(
+        result, notified = jobs_connectivity.record_connectivity(
             s, call.user, call.path["bridge_point_id"], call.body, call.now, email=smtp_on
         )
     if notified:  # in-app alerts go out now; e-mail is left to the scheduler's sender (never blocks here)
         bus = call.request.app.state.bus
-        notify.deliver_due(
+        notify_delivery.deliver_due(
             call.engine,
             call.now,
             publish=bus.publish_threadsafe,
@@ -69,9 +69,9 @@ def report_connectivity(call: Call) -> jobs.ConnectivityOut:
     return result
 
 
-def connectivity_report(call: Call) -> jobs.ConnectivityReport:
+def connectivity_report(call: Call) -> jobs_connectivity.ConnectivityReport:
     with call.read() as s:
-        return jobs.connectivity_report(s, call.user, call.path["meeting_id"])
+        return jobs_connectivity.connectivity_report(s, call.user, call.path["meeting_id"])
 
 
 def _job_settings(call: Call) -> jobs.JobSettings:
@@ -121,8 +121,8 @@ ROUTES = [
         report_connectivity,
         "A bridge point's connectivity test result (from its operator's console or agent)",
         "connectivity",
-        body=jobs.ConnectivityAnswer,
-        response=jobs.ConnectivityOut,
+        body=jobs_connectivity.ConnectivityAnswer,
+        response=jobs_connectivity.ConnectivityOut,
         errors=(403, 404, 422),
     ),
     ApiRoute(
@@ -131,7 +131,7 @@ ROUTES = [
         connectivity_report,
         "Connectivity test results of the meeting's bridge points",
         "connectivity",
-        response=jobs.ConnectivityReport,
+        response=jobs_connectivity.ConnectivityReport,
         errors=(403, 404),
     ),
 ]
