@@ -61,6 +61,35 @@ export async function request(method, path, { body, query, redirectOn401 = true 
   return data;
 }
 
+// POST a multipart form (a file upload) with XMLHttpRequest, which reports upload progress (fetch does not):
+// onProgress(sent, total) as the bytes leave; resolves with the JSON answer, rejects with an ApiError.
+export function upload(path, form, onProgress = () => {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.setRequestHeader('x-csrf-token', cookie('cauhop_csrf'));
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    });
+    xhr.addEventListener('load', () => {
+      let data = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON: the status says enough */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else {
+        if (xhr.status === 401) location.assign(loginUrl());
+        reject(new ApiError(xhr.status, data));
+      }
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, { detail: t('error.network') })));
+    xhr.send(form);
+  });
+}
+
 export const api = {
   get: (path, query, options = {}) => request('GET', path, { query, ...options }),
   post: (path, body, options = {}) => request('POST', path, { body, ...options }),

@@ -1,25 +1,53 @@
 // Secretary: create a meeting (or a weekly series) over a scope of bridge points, see conflicts explained,
-// take a suggested free slot, and publish (draft → scheduled).
+// take a suggested free slot, and publish (draft → scheduled). With ?meeting=ID: that meeting's papers
+// (agenda, documents, packet, minutes, comments table — js/meetingprep.js).
 import { api } from '../js/api.js';
 import { fmtDate, fmtRange, fmtTime, onLangChange, t } from '../js/i18n.js';
+import { meetingWorkspace } from '../js/meetingprep.js';
 import { conflictPanel, MeetingForm, minutesBetween } from '../js/meetingform.js';
 import { UnitIndex } from '../js/scope.js';
 import { boot, start } from '../js/shell.js';
 import { card, h, patch, showError, statusBadge } from '../js/ui.js';
 
+const prepLink = (m) => h('a', { class: 'btn btn-small', href: `/app/secretary?meeting=${m.id}`, i18n: 'prep.open' });
+
 start(async () => {
+  const preparing = Number(new URLSearchParams(location.search).get('meeting'));
+  if (preparing) {
+    const { main } = await boot('secretary', 'prep.title');
+    await meetingWorkspace(main, preparing);
+    return;
+  }
   const { me, main } = await boot('secretary', 'secretary.title');
   const [units, bridgePoints] = await Promise.all([api.get('/api/units'), api.get('/api/bridge-points')]);
   const form = new MeetingForm(new UnitIndex(units), bridgePoints, me);
   const outcome = h('div', { class: 'outcome', 'aria-live': 'polite' });
   const slots = h('div', { class: 'slots', 'aria-live': 'polite' });
   const drafts = h('ul', { class: 'draft-list' });
+  const upcoming = h('ul', { class: 'draft-list prep-list' });
 
   const loadDrafts = async () => {
-    const list = await api.get('/api/meetings', { status: 'draft' });
+    const [list, soon] = await Promise.all([
+      api.get('/api/meetings', { status: 'draft' }),
+      api.get('/api/meetings', { from: new Date().toISOString() }),
+    ]);
     patch(
       drafts,
       list.length ? list.map((m) => draftItem(m)) : h('li', { class: 'empty', i18n: 'secretary.drafts.none' }),
+    );
+    const ready = soon.filter((m) => m.status === 'scheduled' || m.status === 'live');
+    patch(
+      upcoming,
+      ready.length
+        ? ready.map((m) =>
+            h(
+              'li',
+              { 'data-meeting-id': m.id },
+              h('div', {}, statusBadge(m.status), ' ', h('strong', { text: m.title }), h('small', { text: fmtRange(m.start, m.end) })),
+              prepLink(m),
+            ),
+          )
+        : h('li', { class: 'empty', i18n: 'prep.none' }),
     );
   };
   const publish = async (meeting, button) => {
@@ -43,7 +71,7 @@ start(async () => {
     button.addEventListener('click', () => publish(m, button));
     return h(
       'li',
-      {},
+      { 'data-meeting-id': m.id },
       h(
         'div',
         {},
@@ -52,7 +80,7 @@ start(async () => {
           text: `${fmtRange(m.start, m.end)} · ${t('meetings.bridgePoints', { n: m.bridge_point_ids.length })}`,
         }),
       ),
-      button,
+      h('div', { class: 'draft-actions' }, prepLink(m), button),
     );
   };
   const createdPanel = (m) => {
@@ -71,6 +99,7 @@ start(async () => {
         'div',
         { class: 'form-actions' },
         button,
+        h('a', { class: 'btn', href: `/app/secretary?meeting=${m.id}`, i18n: 'prep.open' }),
         h('a', { class: 'btn', href: `/app/chair/${m.id}`, i18n: 'meetings.open.chair' }),
       ),
     );
@@ -206,6 +235,7 @@ start(async () => {
         card('secretary.scopeCard', count, outcome),
         card('secretary.slots', slots),
         card('secretary.drafts', drafts),
+        card('prep.upcoming', upcoming),
       ),
     ),
   );

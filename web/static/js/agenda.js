@@ -1,0 +1,337 @@
+// The agenda builder: items in order — reordered by drag and drop, or from the keyboard with each item's
+// move up / move down buttons —, each with its presenter, time box and documents; add, edit, delete an item;
+// upload a PDF to an item (progress bar, the API's reason when the file is refused).
+import { api, request } from './api.js';
+import { documentRow } from './docrow.js';
+import { t } from './i18n.js';
+import { field, h, patch, showError } from './ui.js';
+import { filePicker, UploadBox } from './upload.js';
+
+function itemForm(values, submitKey, onSubmit, onCancel) {
+  const title = h('input', { type: 'text', maxLength: 500, value: values.title || '', 'data-key': 'item-title' });
+  const presenter = h('input', { type: 'text', maxLength: 255, value: values.presenter || '' });
+  const minutes = h('input', {
+    type: 'number',
+    min: 1,
+    max: 1440,
+    inputmode: 'numeric',
+    value: values.time_box_minutes ?? '',
+  });
+  const error = h('div', { class: 'form-error', 'aria-live': 'assertive' });
+  const fail = (lines) =>
+    patch(error, h('p', { class: 'notice notice-error', role: 'alert', text: lines.join(' — ') }));
+  const form = h(
+    'form',
+    { class: 'agenda-form', noValidate: true },
+    h(
+      'div',
+      { class: 'agenda-form-fields' },
+      field('agenda.itemTitle', title),
+      field('agenda.presenter', presenter),
+      field('agenda.timeBox', minutes),
+    ),
+    error,
+    h(
+      'div',
+      { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'btn btn-primary btn-small', i18n: submitKey }),
+      onCancel ? h('button', { type: 'button', class: 'btn btn-small', i18n: 'prep.cancel', on: { click: onCancel } }) : null,
+    ),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!title.value.trim()) {
+      fail([t('agenda.needTitle')]);
+      title.focus();
+      return;
+    }
+    const body = {
+      title: title.value.trim(),
+      presenter: presenter.value.trim(),
+      time_box_minutes: minutes.value ? Number(minutes.value) : null,
+    };
+    try {
+      await onSubmit(body);
+      patch(error);
+    } catch (err) {
+      fail([err.detail || String(err), ...(err.fieldErrors || [])]);
+    }
+  });
+  form.focusTitle = () => title.focus();
+  return form;
+}
+
+export class AgendaBuilder {
+  // `comments(doc)`: open a document's comments table; `changed()`: the agenda or its documents changed.
+  constructor(meeting, { comments, changed }) {
+    this.meeting = meeting;
+    this.base = `/api/meetings/${meeting.id}`;
+    this.items = [];
+    this.documents = new Map();
+    this.editing = null;
+    this.deleting = null;
+    this.dragging = null;
+    this.open = new Set();
+    this.boxes = new Map();
+    this.onComments = comments;
+    this.changed = changed;
+    this.list = h('ol', { class: 'agenda-list', 'data-testid': 'agenda' });
+    this.announce = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+    const add = itemForm({}, 'agenda.addButton', async (body) => {
+      const made = await api.post(`${this.base}/agenda`, body);
+      add.reset();
+      await this.reload(t('agenda.added', { title: made.title, pos: made.position }));
+      add.focusTitle();
+    });
+    this.adder = h('div', { class: 'agenda-add' }, h('h3', { i18n: 'agenda.add' }), add);
+    this.el = h(
+      'section',
+      { class: 'card agenda-card', 'aria-labelledby': 'agenda-title' },
+      h('h2', { class: 'card-title', id: 'agenda-title', i18n: 'agenda.title' }),
+      h('p', { class: 'hint', i18n: 'agenda.hint' }),
+      this.announce,
+      this.list,
+      this.adder,
+    );
+  }
+
+  box(key) {
+    if (!this.boxes.has(key)) this.boxes.set(key, new UploadBox());
+    return this.boxes.get(key);
+  }
+
+  allDocuments() {
+    return [...this.documents.values()];
+  }
+
+  say(message) {
+    this.announce.textContent = message;
+  }
+
+  async load() {
+    const [items, docs] = await Promise.all([api.get(`${this.base}/agenda`), api.get(`${this.base}/documents`)]);
+    this.items = items;
+    this.documents = new Map(docs.map((d) => [d.id, d]));
+    this.render();
+  }
+
+  async reload(message) {
+    try {
+      await this.load();
+      if (message) this.say(message);
+      this.changed();
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  render() {
+    const n = this.items.length;
+    patch(
+      this.list,
+      n ? this.items.map((item, i) => this.itemRow(item, i, n)) : h('li', { class: 'empty', i18n: 'agenda.empty' }),
+    );
+  }
+
+  itemRow(item, i, n) {
+    const title = item.title;
+    const button = (key, label, props) =>
+      h('button', { type: 'button', class: 'btn btn-small', 'data-key': `${key}-${item.id}`, 'aria-label': label, ...props });
+    const deleting = this.deleting === item.id;
+    const actions = [
+      button('up', t('agenda.moveUp', { title }), {
+        class: 'btn btn-small btn-icon',
+        text: '↑',
+        title: t('agenda.up'),
+        disabled: i === 0,
+        on: { click: () => this.move(item.id, -1) },
+      }),
+      button('down', t('agenda.moveDown', { title }), {
+        class: 'btn btn-small btn-icon',
+        text: '↓',
+        title: t('agenda.down'),
+        disabled: i === n - 1,
+        on: { click: () => this.move(item.id, 1) },
+      }),
+      button('edit', t('agenda.editItem', { title }), {
+        i18n: 'agenda.edit',
+        on: { click: () => this.edit(item.id) },
+      }),
+      deleting
+        ? button('confirm', t('agenda.confirmDelete', { title }), {
+            class: 'btn btn-small btn-danger',
+            i18n: 'agenda.confirm',
+            on: { click: () => this.remove(item) },
+          })
+        : button('delete', t('agenda.deleteItem', { title }), {
+            class: 'btn btn-small btn-danger',
+            i18n: 'agenda.delete',
+            on: { click: () => this.askDelete(item.id) },
+          }),
+    ];
+    const facts = [
+      item.presenter ? t('agenda.by', { who: item.presenter }) : null,
+      item.time_box_minutes ? t('agenda.minutes', { n: item.time_box_minutes }) : null,
+    ].filter(Boolean);
+    const row = h(
+      'div',
+      { class: 'agenda-row', draggable: this.editing !== item.id },
+      h('span', { class: 'drag-handle', 'aria-hidden': 'true', title: t('agenda.drag'), text: '⠿' }),
+      h('span', { class: 'agenda-pos', text: String(i + 1) }),
+      h(
+        'div',
+        { class: 'agenda-main' },
+        h('strong', { class: 'agenda-item-title', text: title }),
+        h('small', { text: facts.join(' · ') }),
+      ),
+      h('div', { class: 'agenda-actions' }, actions),
+    );
+    const docs = item.documents.map((brief) => this.documents.get(brief.id) || brief);
+    const box = this.box(`item-${item.id}`);
+    const li = h(
+      'li',
+      { class: 'agenda-item', 'data-item-id': item.id },
+      row,
+      this.editing === item.id
+        ? itemForm(
+            item,
+            'prep.save',
+            async (body) => {
+              await api.patch(`${this.base}/agenda/${item.id}`, body);
+              this.editing = null;
+              await this.reload(t('agenda.saved', { title: body.title }));
+            },
+            () => {
+              this.editing = null;
+              this.render();
+            },
+          )
+        : null,
+      docs.length
+        ? h('ul', { class: 'doc-list' }, docs.map((d) => documentRow(d, this.rowContext())))
+        : h('p', { class: 'hint doc-none', i18n: 'agenda.noDocuments' }),
+      h(
+        'div',
+        { class: 'agenda-upload' },
+        filePicker('agenda.upload', t('agenda.uploadTo', { title }), (file) => this.upload(item, box, file), `upload-${item.id}`),
+        box.el,
+      ),
+    );
+    this.dragAndDrop(row, li, item);
+    return li;
+  }
+
+  rowContext() {
+    return {
+      meeting: this.meeting,
+      open: this.open,
+      box: (key) => this.box(key),
+      reload: (message) => this.reload(message),
+      comments: (doc) => this.onComments(doc),
+    };
+  }
+
+  async upload(item, box, file) {
+    const out = await box.send(`${this.base}/documents`, file, { agenda_item_id: item.id });
+    if (out) await this.reload();
+  }
+
+  edit(id) {
+    this.editing = id;
+    this.render();
+    this.list.querySelector(`[data-item-id="${id}"] .agenda-form input`).focus();
+  }
+
+  askDelete(id) {
+    this.deleting = id;
+    this.render();
+    this.list.querySelector(`[data-key="confirm-${id}"]`).focus();
+  }
+
+  async remove(item) {
+    this.deleting = null;
+    try {
+      await request('DELETE', `${this.base}/agenda/${item.id}`);
+      await this.reload(t('agenda.deleted', { title: item.title }));
+    } catch (err) {
+      showError(err);
+      this.render();
+    }
+  }
+
+  async move(id, delta) {
+    const order = this.items.map((x) => x.id);
+    const i = order.indexOf(id);
+    const j = i + delta;
+    if (j < 0 || j >= order.length) return;
+    [order[i], order[j]] = [order[j], order[i]];
+    await this.reorder(order, id, delta < 0 ? 'up' : 'down');
+  }
+
+  // Put the agenda in `order` (every item id): shown at once, then stored; the moved item keeps the focus.
+  async reorder(order, movedId, direction) {
+    const byId = new Map(this.items.map((x) => [x.id, x]));
+    const moved = byId.get(movedId);
+    this.items = order.map((id) => byId.get(id));
+    this.render();
+    if (direction) this.keepFocus(movedId, direction);
+    try {
+      this.items = await request('PUT', `${this.base}/agenda/order`, { body: { item_ids: order } });
+      this.render();
+      if (direction) this.keepFocus(movedId, direction);
+      this.say(t('agenda.moved', { title: moved.title, pos: order.indexOf(movedId) + 1, n: order.length }));
+      this.changed();
+    } catch (err) {
+      showError(err);
+      await this.load();
+    }
+  }
+
+  keepFocus(id, direction) {
+    const other = direction === 'up' ? 'down' : 'up';
+    const want = this.list.querySelector(`[data-key="${direction}-${id}"]`);
+    const target = want && !want.disabled ? want : this.list.querySelector(`[data-key="${other}-${id}"]`);
+    if (target) target.focus();
+  }
+
+  dragAndDrop(row, li, item) {
+    const clear = () => {
+      for (const el of this.list.querySelectorAll('.dragging, .drop-before, .drop-after')) {
+        el.classList.remove('dragging', 'drop-before', 'drop-after');
+      }
+    };
+    row.addEventListener('dragstart', (e) => {
+      this.dragging = item.id;
+      e.dataTransfer.effectAllowed = 'move';
+      e.dataTransfer.setData('text/plain', String(item.id));
+      li.classList.add('dragging');
+    });
+    row.addEventListener('dragend', () => {
+      this.dragging = null;
+      clear();
+    });
+    li.addEventListener('dragover', (e) => {
+      if (this.dragging === null || this.dragging === item.id) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'move';
+      const box = li.getBoundingClientRect();
+      const after = e.clientY > box.top + box.height / 2;
+      li.classList.toggle('drop-after', after);
+      li.classList.toggle('drop-before', !after);
+    });
+    li.addEventListener('dragleave', (e) => {
+      if (!li.contains(e.relatedTarget)) li.classList.remove('drop-before', 'drop-after');
+    });
+    li.addEventListener('drop', (e) => {
+      const from = this.dragging;
+      if (from === null || from === item.id) return;
+      e.preventDefault();
+      const after = li.classList.contains('drop-after');
+      this.dragging = null;
+      clear();
+      const order = this.items.map((x) => x.id).filter((id) => id !== from);
+      order.splice(order.indexOf(item.id) + (after ? 1 : 0), 0, from);
+      if (order.some((id, k) => id !== this.items[k].id)) this.reorder(order, from, null);
+    });
+  }
+}

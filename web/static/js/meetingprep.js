@@ -1,0 +1,154 @@
+// The secretary's work on one meeting's papers (/app/secretary?meeting=ID): the agenda builder with each
+// item's documents, publishing the packet (its page count, a link to it), the minutes, and the comments
+// handling table of the drafts.
+import { AgendaBuilder } from './agenda.js';
+import { api } from './api.js';
+import { CommentsTable } from './comments.js';
+import { fmtDateTime, fmtNumber, fmtRange, onLangChange, t } from './i18n.js';
+import { card, h, patch, showError, statusBadge } from './ui.js';
+
+class PacketCard {
+  constructor(meeting) {
+    this.base = `/api/meetings/${meeting.id}`;
+    this.meeting = meeting;
+    this.last = null; // {pages, size, at, reused}
+    this.stale = false;
+    this.state = h('div', { class: 'packet-state', 'aria-live': 'polite' });
+    this.button = h('button', {
+      type: 'button',
+      class: 'btn btn-primary',
+      i18n: 'packet.publish',
+      on: { click: () => this.publish() },
+    });
+    this.el = card('packet.title', h('p', { class: 'hint', i18n: 'packet.hint' }), this.state, this.button);
+  }
+
+  // The last published packet, from the meeting's event log (asking for the file would count as a download).
+  async load() {
+    let since = 0;
+    for (;;) {
+      const events = await api.get(`${this.base}/events`, { since, limit: 1000 });
+      for (const e of events) {
+        if (e.kind === 'packet.published') this.last = { ...e.payload, at: e.at, reused: false };
+      }
+      if (events.length < 1000) break;
+      since = events[events.length - 1].seq;
+    }
+    this.render();
+  }
+
+  changed() {
+    if (this.last) {
+      this.stale = true;
+      this.render();
+    }
+  }
+
+  async publish() {
+    this.button.disabled = true;
+    this.el.setAttribute('aria-busy', 'true');
+    patch(this.state, h('p', { class: 'notice notice-info', role: 'status', i18n: 'packet.compiling' }));
+    try {
+      const out = await api.post(`${this.base}/packet`);
+      this.last = { pages: out.pages, size: out.size, at: out.compiled_at, reused: out.reused, fresh: true };
+      this.stale = false;
+      this.render();
+    } catch (err) {
+      showError(err);
+      patch(this.state, h('p', { class: 'notice notice-error', role: 'alert', text: err.detail }));
+    } finally {
+      this.button.disabled = false;
+      this.el.removeAttribute('aria-busy');
+    }
+  }
+
+  render() {
+    const p = this.last;
+    if (!p) {
+      patch(this.state, h('p', { class: 'muted', i18n: 'packet.none' }));
+      return;
+    }
+    const kind = this.stale ? 'notice-warn' : p.fresh ? 'notice-ok' : 'notice-info';
+    const headline = p.reused ? 'packet.reused' : p.fresh ? 'packet.published' : 'packet.last';
+    patch(
+      this.state,
+      h(
+        'div',
+        { class: `notice ${kind} packet-result`, role: 'status' },
+        h('p', {}, h('strong', { i18n: headline })),
+        h(
+          'p',
+          { class: 'packet-facts' },
+          h('span', { class: 'packet-pages', 'data-testid': 'packet-pages', text: String(p.pages) }),
+          h('span', { text: ` ${t('packet.pages')} · ${fmtNumber(Math.round(p.size / 1024))} KB · ${fmtDateTime(p.at)}` }),
+        ),
+        this.stale ? h('p', { i18n: 'packet.stale' }) : null,
+        h('a', { class: 'btn btn-small', href: `${this.base}/packet`, target: '_blank', i18n: 'packet.open' }),
+      ),
+    );
+  }
+}
+
+function minutesCard(meeting) {
+  return card(
+    'minutes.title',
+    h('p', { class: 'hint', i18n: 'minutes.hint' }),
+    h('a', {
+      class: 'btn',
+      href: `/api/meetings/${meeting.id}/minutes.pdf`,
+      target: '_blank',
+      i18n: 'minutes.open',
+    }),
+  );
+}
+
+export async function meetingWorkspace(main, meetingId) {
+  const meeting = await api.get(`/api/meetings/${meetingId}`);
+  const packet = new PacketCard(meeting);
+  const comments = new CommentsTable();
+  const agenda = new AgendaBuilder(meeting, {
+    comments: (doc) => comments.show(doc.id, true),
+    changed: () => {
+      packet.changed();
+      comments.setDocuments(agenda.allDocuments());
+    },
+  });
+  const when = h('p', { class: 'lead' });
+  const showWhen = () => patch(when, statusBadge(meeting.status), ` ${fmtRange(meeting.start, meeting.end)}`);
+  showWhen();
+  main.append(
+    h(
+      'div',
+      { class: 'page-head' },
+      h(
+        'div',
+        {},
+        h('p', { class: 'eyebrow', i18n: 'prep.eyebrow' }),
+        h('h1', { text: meeting.title }),
+        when,
+      ),
+      h(
+        'div',
+        { class: 'form-actions' },
+        h('a', { class: 'btn', href: `/app/chair/${meeting.id}`, i18n: 'meetings.open.chair' }),
+        h('a', { class: 'btn', href: '/app/secretary', i18n: 'prep.back' }),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'grid-prep' },
+      agenda.el,
+      h('div', { class: 'side' }, packet.el, minutesCard(meeting)),
+    ),
+    comments.el,
+  );
+  await agenda.load();
+  comments.setDocuments(agenda.allDocuments());
+  await packet.load();
+  onLangChange(() => {
+    showWhen();
+    agenda.render();
+    comments.render();
+    packet.render();
+  });
+}
