@@ -61,6 +61,7 @@ class Peer:
         self.connected = asyncio.Event()
         self.closed = False
         self.paused: tuple[bool, bool] | None = None
+        self.told: dict[str, Any] | None = None  # the last ``slots`` message sent
         self.link = PoorLinkDetector()
         self.low_bandwidth = member.low_bandwidth
 

@@ -225,19 +225,19 @@ class Room:
         self.plan = plan
         for key, picks in plan.picks.items():
             peer = self.peers[key]
-            changed = False
             for slot, pick in zip(peer.slots, picks, strict=False):
-                changed |= await self._fill(peer, slot, pick, now)
-            if changed:
-                peer.notify(self._slots_message(peer))
+                await self._fill(peer, slot, pick, now)
+            message = self._slots_message(peer)
+            if message != peer.told:  # also when only the speaker or the chair changed: a console shows them
+                peer.told = message
+                peer.notify(message)
         for bp, paused in plan.paused(publishers).items():
             publisher = self.peers.get(f"bp:{bp}")
             if publisher is not None and publisher.paused != paused:
                 publisher.paused = paused
                 publisher.notify({"type": "pause", "video": paused[0], "audio": paused[1]})
 
-    async def _fill(self, peer: Peer, slot: Slot, pick: Pick, now: float) -> bool:
-        changed = slot.shows != pick.source
+    async def _fill(self, peer: Peer, slot: Slot, pick: Pick, now: float) -> None:
         slot.shows = pick.source
         sources = self.sources
         for kind, leg, wanted in (("video", slot.video, pick.video), ("audio", slot.audio, pick.audio)):
@@ -248,7 +248,6 @@ class Room:
                 key = None
             if leg.source == key:
                 continue
-            changed = True
             self._unforward(peer, leg)
             leg.select(key)
             if key is None:
@@ -260,7 +259,6 @@ class Room:
                     await peer.tap.send(data)
             if kind == "video" and not complete:
                 await self._want_keyframe(key, now)
-        return changed
 
     def _unforward(self, peer: Peer, leg: Leg) -> None:
         if leg.source is None:

@@ -42,7 +42,13 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
-    env = {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data")}
+    # The media relay gathers its ICE candidates on loopback only, where the browser reaches it.
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "CAUHOP_RTC_HOST_ADDRESSES": "127.0.0.1",
+    }
     env.pop("REDIS_URL", None)
     running = Server(env)
     try:
@@ -55,13 +61,18 @@ def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
 def contexts(browser: Browser, server: Server) -> Iterator[Contexts]:
     """New browser contexts (separate cookies and storage: separate people), logged in when a user is named.
 
-    Uncaught script errors on any page fail the test."""
+    Camera and microphone are allowed (Chromium's fake devices). Uncaught script errors on any page fail the
+    test."""
     made: list[BrowserContext] = []
     errors: list[str] = []
 
     def make(username: str | None = None) -> BrowserContext:
         ctx = browser.new_context(
-            base_url=server.base, viewport=TABLET, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
+            base_url=server.base,
+            viewport=TABLET,
+            locale="vi-VN",
+            timezone_id="Asia/Ho_Chi_Minh",
+            permissions=["camera", "microphone"],
         )
         ctx.set_default_timeout(15_000)
         ctx.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}")))

@@ -1,12 +1,13 @@
 // Bridge-point console (/app/bridge/{meeting}?bp=ID): the room's headcount, asking to speak for the room,
-// the presenter's page, the video area, connection quality and a low-bandwidth switch.
+// the presenter's page, the call (camera and microphone; the speaker's and the chair's video), the measured
+// connection quality and a low-bandwidth switch.
 import { DocumentPanel } from '../js/docpanel.js';
 import { t } from '../js/i18n.js';
 import { joinMeeting, liveHead, pendingTag, whenState } from '../js/liveui.js';
 import { activeRequest } from '../js/livestate.js';
 import { boot, setTitle, start } from '../js/shell.js';
 import { card, field, h, meetingIdFromPath, mmss, patch } from '../js/ui.js';
-import { videoArea } from '../js/video.js';
+import { bridgeCall } from '../js/video.js';
 
 const LOW_KEY = 'cauhop.lowBandwidth';
 
@@ -117,7 +118,7 @@ function speakCard(live, room) {
   return card('bridge.speak', body);
 }
 
-function linkCard(room, onLow) {
+function linkCard(room, call) {
   const low = h('input', {
     type: 'checkbox',
     id: 'low-bandwidth',
@@ -126,8 +127,9 @@ function linkCard(room, onLow) {
   });
   low.addEventListener('change', () => {
     localStorage.setItem(LOW_KEY, low.checked ? '1' : '0');
-    onLow(low.checked);
+    call.setLow(low.checked);
   });
+  call.onSuggestLow = () => low.checked || low.click();
   return card(
     'bridge.link',
     h(
@@ -148,13 +150,14 @@ function linkCard(room, onLow) {
       h('span', { i18n: 'bridge.low' }),
     ),
     h('p', { class: 'hint', i18n: 'bridge.low.hint' }),
-    // MEDIA: RTT, loss, jitter and bitrate of this room's legs go here (rtc/stats).
+    h('h3', { class: 'card-sub', i18n: 'call.measured' }),
+    call.quality,
   );
 }
 
 start(async () => {
   const { me, main } = await boot('bridge', 'bridge.title');
-  const { meeting, bridgePoints, live } = await joinMeeting(meetingIdFromPath(), me);
+  const { meeting, bridgePoints, live, names } = await joinMeeting(meetingIdFromPath(), me);
   const { room, choices } = chooseRoom(meeting, bridgePoints, me);
   setTitle('bridge.titleOf', { title: meeting.title });
   if (!room) {
@@ -163,9 +166,7 @@ start(async () => {
   }
   const panel = new DocumentPanel();
   whenState(live, () => panel.show(live.state.presenter));
-  const video = h('div', { class: 'video-wrap' });
-  const showVideo = (low) => patch(video, videoArea(low ? 'video.low' : 'video.bridge', { lowBandwidth: low }));
-  showVideo(localStorage.getItem(LOW_KEY) === '1');
+  const call = bridgeCall(meeting.id, room, names, { lowBandwidth: localStorage.getItem(LOW_KEY) === '1' });
   main.append(
     liveHead(meeting, live, {
       extra: [h('span', { class: 'room-name', 'data-testid': 'room-name', text: `${room.name} · ${room.unit_name}` })],
@@ -173,14 +174,14 @@ start(async () => {
     h(
       'div',
       { class: 'grid-bridge' },
-      h('div', { class: 'col' }, video, card('bridge.document', panel.el)),
+      h('div', { class: 'col' }, call.el, card('bridge.document', panel.el)),
       h(
         'div',
         { class: 'side' },
         choices.length > 1 ? roomPicker(room, choices) : null,
         headcountCard(live, room),
         speakCard(live, room),
-        linkCard(room, showVideo),
+        linkCard(room, call),
       ),
     ),
   );

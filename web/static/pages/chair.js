@@ -1,5 +1,6 @@
 // Chair console: run the meeting — start / pause / end, the agenda item, the presenter's page, the speaker
-// queue and the floor (with its countdown), polls with live turnout and results, conclusions, quorum.
+// queue and the floor (with its countdown), polls with live turnout and results, conclusions, quorum, and the
+// call: the speaker's video and the last-N bridge points.
 import { DocumentPanel } from '../js/docpanel.js';
 import { fmtTime, t } from '../js/i18n.js';
 import { joinMeeting, liveHead, pendingTag, whenState } from '../js/liveui.js';
@@ -7,7 +8,7 @@ import { lastClosedPoll, openPoll } from '../js/livestate.js';
 import { resultView, turnoutMeter } from '../js/polls.js';
 import { boot, setTitle, start } from '../js/shell.js';
 import { card, field, h, meetingIdFromPath, mmss, patch } from '../js/ui.js';
-import { videoArea } from '../js/video.js';
+import { consoleCall } from '../js/video.js';
 
 function button(key, onClick, cls = '') {
   return h('button', { type: 'button', class: `btn ${cls}`, 'data-key': key, i18n: key, on: { click: onClick } });
@@ -335,7 +336,7 @@ start(async () => {
         { class: 'col' },
         speakersCard(live, names),
         attendanceCard(live, rooms),
-        card('chair.video', videoArea('video.chair')),
+        card('chair.video', consoleCall(meeting.id, names).el),
       ),
       h('div', { class: 'col' }, pollCard(live), conclusionsCard(live)),
     ),
