@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -87,6 +87,11 @@ def _screen(path: str, screen: str) -> Route:
     return Route(path, endpoint, methods=["GET"], name=f"page_{screen}")
 
 
+async def service_worker(request: Request) -> FileResponse:
+    """The tablet's service worker, served from the root so that its scope may be ``/app/tablet/``."""
+    return FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript", headers=SECURITY_HEADERS)
+
+
 async def home(request: Request) -> RedirectResponse:
     return RedirectResponse("/app/login")
 
@@ -106,5 +111,6 @@ ROUTES: list[BaseRoute] = [
     _screen("/app/tablet/{meeting_id:int}", "tablet"),
     _screen("/app/bridge/{meeting_id:int}", "bridge"),
     _screen("/app/ops", "ops"),
+    Route("/sw.js", service_worker, methods=["GET"], name="service_worker"),
     Mount("/static", app=StaticAssets(directory=STATIC_DIR), name="static"),
 ]

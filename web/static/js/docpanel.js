@@ -1,10 +1,10 @@
-// The document panel: the page the presenter shows (document id and page number).
-// DOCUMENTS: the PDF reader lands here — replace `pageView` with the rendered page image
-// (immutable URL keyed by the page hash), thumbnails, zoom and the pointer (presenter.zoom / x / y).
+// The document panel: where the presenter is (document id and page number) and what this screen shows.
+// Screens that may not open the document (or before the reader has its list) show the page named on a sheet;
+// the tablet's reader (reader.js) puts the page itself in its place.
 import { t } from './i18n.js';
 import { h, patch } from './ui.js';
 
-function pageView(presenter) {
+export function pageView(presenter) {
   if (!presenter) {
     return h(
       'div',
@@ -35,6 +35,21 @@ function pageView(presenter) {
   );
 }
 
+// The caption: following / browsing / presenting, where this screen is, and where the presenter is.
+export function captionParts(shown, { following = true, presenter = shown, presenting = false } = {}) {
+  const where = (p) => (p ? t('doc.where', { id: p.document_id ?? '—', n: p.page }) : t('doc.none'));
+  return [
+    h('span', {
+      class: 'doc-mode',
+      i18n: presenting ? 'doc.presenting' : following ? 'doc.following' : 'doc.browsing',
+    }),
+    h('span', { class: 'doc-where', 'data-testid': 'doc-where', text: where(shown) }),
+    !following && presenter
+      ? h('span', { class: 'doc-presenter', text: t('doc.presenterAt', { where: where(presenter) }) })
+      : null,
+  ];
+}
+
 export class DocumentPanel {
   constructor() {
     this.caption = h('p', { class: 'doc-caption', role: 'status', 'aria-live': 'polite' });
@@ -44,19 +59,8 @@ export class DocumentPanel {
 
   // `shown`: what this screen shows ({document_id, page}); `presenter`: where the presenter is;
   // `presenting`: this screen is the presenter's own (the chair console).
-  show(shown, { following = true, presenter = shown, presenting = false } = {}) {
-    const where = (p) => (p ? t('doc.where', { id: p.document_id ?? '—', n: p.page }) : t('doc.none'));
-    patch(
-      this.caption,
-      h('span', {
-        class: 'doc-mode',
-        i18n: presenting ? 'doc.presenting' : following ? 'doc.following' : 'doc.browsing',
-      }),
-      h('span', { class: 'doc-where', 'data-testid': 'doc-where', text: where(shown) }),
-      !following && presenter
-        ? h('span', { class: 'doc-presenter', text: t('doc.presenterAt', { where: where(presenter) }) })
-        : null,
-    );
+  show(shown, options = {}) {
+    patch(this.caption, captionParts(shown, options));
     patch(this.view, pageView(shown));
   }
 }

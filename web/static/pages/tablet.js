@@ -1,22 +1,20 @@
-// Delegate tablet: check in, follow the presenter (or browse freely and come back), ask to speak or
-// withdraw, vote in the open poll (and change the vote while the poll allows). Commands written offline
-// wait in the outbox, marked "not yet sent", and go out on reconnect.
-import { DocumentPanel } from '../js/docpanel.js';
+// Delegate tablet: read the packet (follow the presenter or browse freely and come back, annotate, comment
+// on drafts; reader.js), check in, ask to speak or withdraw, vote in the open poll (and change the vote
+// while the poll allows). Commands and annotations written offline wait in their outboxes, marked "not yet
+// sent", and go out on reconnect; the pages already opened stay readable offline.
 import { fmtTime, t } from '../js/i18n.js';
 import { joinMeeting, liveHead, pendingTag, whenState } from '../js/liveui.js';
 import { activeRequest, lastClosedPoll, openPoll } from '../js/livestate.js';
 import { optionLabel, resultView } from '../js/polls.js';
+import { Reader } from '../js/reader.js';
 import { boot, setTitle, start } from '../js/shell.js';
 import { card, h, meetingIdFromPath, mmss, patch } from '../js/ui.js';
 
-function readerCard(live) {
-  const panel = new DocumentPanel();
-  let browsing = null; // {document_id, page} while browsing freely; null while following the presenter
+function readerCard(live, meetingId, me) {
+  const reader = new Reader({ meetingId, me, live });
   const item = h('p', { class: 'item-now' });
-  const tools = h('div', { class: 'reader-tools' });
   const render = () => {
     const s = live.state;
-    const presenter = s.presenter;
     patch(
       item,
       s.item_title
@@ -27,77 +25,7 @@ function readerCard(live) {
           ]
         : h('span', { class: 'muted', i18n: 'chair.item.none' }),
     );
-    panel.show(browsing || presenter, { following: !browsing, presenter });
-    const turn = (delta) => () => {
-      const from = browsing || presenter || { document_id: null, page: 1 };
-      browsing = { ...from, page: Math.max(1, from.page + delta) };
-      render();
-    };
-    patch(
-      tools,
-      h(
-        'div',
-        { class: 'segmented', role: 'group', 'aria-label': t('tablet.mode') },
-        h('button', {
-          type: 'button',
-          class: 'seg',
-          'data-key': 'follow',
-          'aria-pressed': String(!browsing),
-          i18n: 'tablet.follow',
-          on: {
-            click: () => {
-              browsing = null;
-              render();
-            },
-          },
-        }),
-        h('button', {
-          type: 'button',
-          class: 'seg',
-          'data-key': 'browse',
-          'aria-pressed': String(Boolean(browsing)),
-          i18n: 'tablet.browse',
-          on: {
-            click: () => {
-              browsing = browsing || { ...(presenter || { document_id: null, page: 1 }) };
-              render();
-            },
-          },
-        }),
-      ),
-      h(
-        'div',
-        { class: 'page-turn' },
-        h('button', {
-          type: 'button',
-          class: 'btn btn-large',
-          'data-key': 'prev',
-          i18n: 'chair.prev',
-          on: { click: turn(-1) },
-        }),
-        h('button', {
-          type: 'button',
-          class: 'btn btn-large',
-          'data-key': 'next',
-          i18n: 'chair.next',
-          on: { click: turn(1) },
-        }),
-      ),
-      browsing && presenter
-        ? h('button', {
-            type: 'button',
-            class: 'btn btn-primary',
-            'data-key': 'back',
-            i18n: 'tablet.back',
-            on: {
-              click: () => {
-                browsing = null;
-                render();
-              },
-            },
-          })
-        : null,
-    );
+    reader.render();
   };
   whenState(live, render);
   return h(
@@ -105,8 +33,7 @@ function readerCard(live) {
     { class: 'card reader', 'aria-labelledby': 'reader-title' },
     h('h2', { class: 'card-title', id: 'reader-title', i18n: 'tablet.reader' }),
     item,
-    panel.el,
-    tools,
+    reader.el,
   );
 }
 
@@ -294,7 +221,7 @@ start(async () => {
     h(
       'div',
       { class: 'grid-tablet' },
-      readerCard(live),
+      readerCard(live, meetingId, me),
       h('div', { class: 'side' }, checkinCard(live), voteCard(live, meetingId), speakCard(live)),
     ),
   );

