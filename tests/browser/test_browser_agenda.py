@@ -21,6 +21,8 @@ ITEMS = [
     ("Dự thảo Nghị quyết về đầu tư công", "Giám đốc Sở Tài chính", "20"),
     ("Kết luận của Chủ tịch", "Chủ tịch UBND tỉnh", "10"),
 ]
+# the server checks each PDF in a worker process and compiles the packet: allow for a busy machine
+WORK_MS = 60_000
 DRAFT = "Dự thảo Nghị quyết về dự toán ngân sách nhà nước năm 2027"
 
 
@@ -90,17 +92,15 @@ def test_secretary_builds_the_agenda_uploads_and_publishes_the_packet(
     expect(page.locator(".agenda-item-title")).to_have_text(expected)
 
     # a real PDF, uploaded to the draft resolution (now second), watching the progress bar
-    pdf = text_pdf(
-        tmp_path / "du-thao-nghi-quyet.pdf",
-        [f"Điều {n}. Nội dung dự thảo nghị quyết về đầu tư công, trang {n}." for n in range(1, 7)],
-        title="Dự thảo Nghị quyết về đầu tư công",
-    )
+    pages = [f"Điều {n}. Nội dung dự thảo nghị quyết về đầu tư công, trang {n}." for n in range(1, 7)]
+    pdf = text_pdf(tmp_path / "du-thao-nghi-quyet.pdf", pages, title="Dự thảo Nghị quyết về đầu tư công")
     target = page.locator(".agenda-item").nth(1)
     target.get_by_label(f"Tải tài liệu PDF lên mục «{ITEMS[1][0]}»").set_input_files(str(pdf))
     box = target.locator(".agenda-upload .upload-status")
     expect(box.get_by_test_id("upload-progress")).to_have_attribute("value", "100")
     expect(box.locator(".upload-pct")).to_have_text("100%")
-    expect(box.get_by_role("status")).to_have_text("Đã tải lên «Dự thảo Nghị quyết về đầu tư công»: 6 trang.")
+    done = "Đã tải lên «Dự thảo Nghị quyết về đầu tư công»: 6 trang."
+    expect(box.get_by_role("status")).to_have_text(done, timeout=WORK_MS)
     document = target.locator(".doc-row")
     expect(document).to_have_count(1)
     expect(document).to_contain_text("Phiên bản 1 · 6 trang")
@@ -110,14 +110,24 @@ def test_secretary_builds_the_agenda_uploads_and_publishes_the_packet(
     fake.write_bytes(docx_bytes())
     target.get_by_label(f"Tải tài liệu PDF lên mục «{ITEMS[1][0]}»").set_input_files(str(fake))
     expect(box.get_by_role("alert")).to_contain_text(
-        "Không tải lên được «bao-cao-tham-tra.pdf»: the file is not a PDF"
+        "Không tải lên được «bao-cao-tham-tra.pdf»: the file is not a PDF", timeout=WORK_MS
     )
     expect(box.get_by_test_id("upload-progress")).to_have_count(0)
     expect(document).to_have_count(1)
     expect(document).to_contain_text("Dự thảo Nghị quyết về đầu tư công")
 
+    # a new version: page 3 rewritten
+    pages[2] = "Điều 3. Nội dung đã sửa theo ý kiến thẩm tra."
+    text_pdf(pdf, pages, title="Dự thảo Nghị quyết về đầu tư công")
+    new_version = document.get_by_label("Tải phiên bản mới của «Dự thảo Nghị quyết về đầu tư công»")
+    new_version.set_input_files(str(pdf))
+    expect(document.get_by_role("status")).to_contain_text("Đã tải lên phiên bản 2", timeout=WORK_MS)
+    expect(document.get_by_role("status")).to_contain_text("trang thay đổi: 3.")
+    expect(document).to_contain_text("Phiên bản 2 · 6 trang")
+
     page.get_by_role("button", name="Phát hành bộ tài liệu").click()
-    expect(page.get_by_role("status").filter(has_text="Đã phát hành bộ tài liệu")).to_be_visible()
+    published = page.get_by_role("status").filter(has_text="Đã phát hành bộ tài liệu")
+    expect(published).to_be_visible(timeout=WORK_MS)
     shown_pages = int(page.get_by_test_id("packet-pages").inner_text())
     link = page.get_by_role("link", name="Mở bộ tài liệu (PDF)")
     expect(link).to_have_attribute("href", f"/api/meetings/{mid}/packet")
@@ -151,7 +161,7 @@ def test_secretary_handles_a_comment_in_the_summary_table(
     pages = [f"Trang {n}: dự toán ngân sách nhà nước năm 2027." for n in (1, 2, 3)]
     pdf = text_pdf(tmp_path / "du-thao.pdf", pages)
     item.get_by_label(f"Tải tài liệu PDF lên mục «{DRAFT}»").set_input_files(str(pdf))
-    expect(item.locator(".agenda-upload").get_by_role("status")).to_contain_text("3 trang")
+    expect(item.locator(".agenda-upload").get_by_role("status")).to_contain_text("3 trang", timeout=WORK_MS)
     draft = next(d for d in server.request("GET", "/api/meetings/1/documents", token=secretary)[1])
 
     # comments open: the secretary sets the deadline, in Vietnam's time
