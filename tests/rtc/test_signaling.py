@@ -223,7 +223,7 @@ def test_ice_servers_come_from_configuration() -> None:
     ]
     assert settings.host_addresses == ("10.0.0.5", "127.0.0.1")
     assert RtcSettings.from_env({"HOST": "0.0.0.0"}) == RtcSettings()
-    # a service listening on loopback (the demo) gathers candidates there, so a browser on the machine connects
+    # a service on loopback (the demo) gathers candidates there, so a browser on the machine connects
     assert RtcSettings.from_env({}).host_addresses == ("127.0.0.1",)
     assert RtcSettings.from_env({"HOST": "localhost"}).host_addresses == ("127.0.0.1",)
     assert RtcSettings.from_env({"HOST": "10.1.2.3"}).host_addresses is None
