@@ -9,6 +9,7 @@ import json
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -142,3 +143,87 @@ def test_annotations_made_offline_are_sent_on_reconnect_and_stored_once(
         "Object.keys(localStorage).filter(k => k.startsWith('cauhop.annotations'))"
         ".map(k => JSON.parse(localStorage.getItem(k)).length)"
     ) == [0]
+
+
+def test_search_jumps_to_the_page_and_saved_pages_read_offline_even_after_a_reload(
+    contexts: Contexts, as_user: Callable[[str], Api], server: Server, papers: list[DemoDoc]
+) -> None:
+    budget = papers[1]
+    doc = publish(server, budget)["id"]
+    delegate = as_user("delegate07")
+    hits = delegate.get(f"/api/meetings/{MEETING}/search?q=ngan%20sach")
+    hit = next(h for h in hits if h["page"] > 1)
+
+    page = contexts("delegate07").new_page()
+    page.goto(f"/app/tablet/{MEETING}")
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+    page.get_by_role("button", name="Tìm trong tài liệu").click()
+    page.get_by_label("Tìm trong tài liệu").fill("ngan sach")  # no accents: still found
+    page.get_by_role("button", name="Tìm", exact=True).click()
+    expect(page.locator(".hit").first).to_be_visible()
+    expect(page.locator(".hit mark").first).to_contain_text("ngân sách", ignore_case=True)
+    shot(page, "tablet-reader-search")
+    page.locator(".hit", has_text=f"{budget.title} · trang {hit['page']}").first.click()
+    expect(page.get_by_test_id("doc-where")).to_have_text(f"Tài liệu #{doc} · trang {hit['page']}")
+    page_image_loaded(page, doc, hit["page"])
+    saved_for_offline(page, 12)
+
+    page.context.set_offline(True)
+    expect(page.locator(".conn")).to_have_text("Mất mạng")
+    last = 12 if hit["page"] != 12 else 11  # a page never shown large before: from the saved copy
+    page.locator(f'.thumb[data-page="{last}"]').click()
+    page_image_loaded(page, doc, last)
+
+    page.reload()  # the screen itself comes from the service worker's copy
+    expect(page.locator(".conn")).to_have_text("Mất mạng")
+    open_document(page, budget.title)
+    page.locator('.thumb[data-page="3"]').click()
+    page_image_loaded(page, doc, 3)
+    shot(page, "tablet-reader-offline-after-reload")
+    page.context.set_offline(False)
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+
+
+def test_shared_annotations_appear_live_and_comments_close_at_the_deadline(
+    contexts: Contexts, as_user: Callable[[str], Api], server: Server, papers: list[DemoDoc]
+) -> None:
+    draft = papers[1]
+    doc = publish(server, draft)["id"]
+    secretary = server.login("secretary")
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    assert server.request("PATCH", f"/api/documents/{doc}", {"comment_deadline": soon}, secretary)[0] == 200
+
+    page = contexts("delegate09").new_page()
+    page.goto(f"/app/tablet/{MEETING}")
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+    open_document(page, draft.title)
+    page.locator('.thumb[data-page="2"]').click()
+    page_image_loaded(page, doc, 2)
+    expect(page.get_by_role("button", name="Chia sẻ cho mọi người")).to_have_count(0)  # a delegate may not
+
+    shared = {
+        "kind": "note",
+        "page": 2,
+        "visibility": "shared",
+        "data": {"at": [0.3, 0.4], "text": "Lưu ý điều 2"},
+    }
+    status, _ = server.request("POST", f"/api/documents/{doc}/annotations", shared, secretary)
+    assert status == 201
+    expect(page.locator(".pin.shared")).to_have_count(1)  # live: no reload
+    expect(page.get_by_role("button", name="Ghi chú chia sẻ: Lưu ý điều 2")).to_be_visible()
+
+    expect(page.locator(".comment-deadline")).to_contain_text("Nhận góp ý đến")
+    page.get_by_label("Ý kiến góp ý").fill("Đề nghị làm rõ cơ sở tính dự toán thu.")
+    page.get_by_role("button", name="Gửi góp ý cho trang 2").click()
+    expect(page.locator(".comment-message")).to_have_text("Đã gửi góp ý.")
+    expect(page.locator(".comment")).to_contain_text("Đề nghị làm rõ cơ sở tính dự toán thu.")
+    shot(page, "tablet-reader-shared-note-and-comment")
+
+    past = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    assert server.request("PATCH", f"/api/documents/{doc}", {"comment_deadline": past}, secretary)[0] == 200
+    expect(page.locator(".comment-deadline")).to_contain_text("Đã hết hạn góp ý")
+    page.get_by_label("Ý kiến góp ý").fill("Góp ý muộn")
+    page.get_by_role("button", name="Gửi góp ý cho trang 2").click()
+    expect(page.get_by_role("alert").filter(has_text="the deadline for comments was")).to_be_visible()
+    comments = server.request("GET", f"/api/documents/{doc}/comments", token=secretary)[1]
+    assert [c["text"] for c in comments] == ["Đề nghị làm rõ cơ sở tính dự toán thu."]

@@ -29,7 +29,7 @@ export class CommentPanel {
   async show(doc, page) {
     this.page = page;
     this.send.textContent = t('reader.commentSend', { n: page });
-    const changed = !this.doc || !doc || this.doc.id !== doc.id;
+    const changed = !this.doc || !doc || this.doc.id !== doc.id || this.doc.comment_deadline !== doc.comment_deadline;
     this.doc = doc;
     this.el.hidden = !doc || !doc.comment_deadline;
     if (this.el.hidden || !changed) return;
