@@ -26,10 +26,6 @@ WORK_MS = 60_000
 DRAFT = "Dự thảo Nghị quyết về dự toán ngân sách nhà nước năm 2027"
 
 
-def titles(page: Page) -> list[str]:
-    return page.locator(".agenda-item-title").all_inner_texts()
-
-
 def add_item(page: Page, title: str, presenter: str, minutes: str) -> None:
     adder = page.locator(".agenda-add")
     adder.get_by_label("Nội dung").fill(title)
@@ -63,7 +59,10 @@ def test_secretary_builds_the_agenda_uploads_and_publishes_the_packet(
 
     for title, presenter, minutes in ITEMS:
         add_item(page, title, presenter, minutes)
-    assert titles(page) == [t for t, _, _ in ITEMS]
+    add_item(page, "Mục thêm nhầm", "", "")
+    page.get_by_role("button", name="Xóa «Mục thêm nhầm»").click()
+    page.get_by_role("button", name="Xác nhận xóa «Mục thêm nhầm»").click()  # two steps: no slip deletes
+    expect(page.locator(".agenda-item-title")).to_have_text([t for t, _, _ in ITEMS])
     first = page.locator(".agenda-item").first
     expect(first).to_contain_text("Trình bày: Giám đốc Sở Kế hoạch và Đầu tư · 30 phút")
 
@@ -162,20 +161,25 @@ def test_secretary_handles_a_comment_in_the_summary_table(
     pdf = text_pdf(tmp_path / "du-thao.pdf", pages)
     item.get_by_label(f"Tải tài liệu PDF lên mục «{DRAFT}»").set_input_files(str(pdf))
     expect(item.locator(".agenda-upload").get_by_role("status")).to_contain_text("3 trang", timeout=WORK_MS)
-    draft = next(d for d in server.request("GET", "/api/meetings/1/documents", token=secretary)[1])
+    [draft] = server.request("GET", "/api/meetings/1/documents", token=secretary)[1]
+    delegate = server.login("delegate01")
+    reader = server.request("GET", "/api/auth/me", token=delegate)[1]
 
-    # comments open: the secretary sets the deadline, in Vietnam's time
+    # the secretary names its one reader, and opens comments until a deadline in Vietnam's time
     row = page.locator(f".doc-row[data-document-id='{draft['id']}']")
     row.get_by_role("button", name="Thiết lập").click()
+    row.get_by_label("Người được chỉ định").check()
+    row.locator(f".readers input[value='{reader['person_id']}']").check()
     deadline = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=2)
     vietnam = deadline + timedelta(hours=7)
     row.get_by_label("Hạn góp ý").fill(vietnam.strftime("%Y-%m-%dT%H:%M"))
     row.get_by_role("button", name="Lưu").click()
     expect(row.locator(".doc-deadline")).to_contain_text("Nhận góp ý đến")
+    expect(row.locator(".badge")).to_have_text("Người được chỉ định")
     stored = server.request("GET", f"/api/documents/{draft['id']}", token=secretary)[1]
     assert datetime.fromisoformat(stored["comment_deadline"]) == deadline
+    assert stored["confidentiality"] == "named" and stored["readers"] == [reader["person_id"]]
 
-    delegate = server.login("delegate01")
     status, comment = server.request(
         "POST",
         f"/api/documents/{draft['id']}/comments",

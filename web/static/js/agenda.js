@@ -226,6 +226,7 @@ export class AgendaBuilder {
       meeting: this.meeting,
       open: this.open,
       box: (key) => this.box(key),
+      render: () => this.render(),
       reload: (message) => this.reload(message),
       comments: (doc) => this.onComments(doc),
     };

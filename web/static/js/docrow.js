@@ -94,7 +94,7 @@ function settingsForm(doc, meeting, { onSaved, onCancel }) {
 }
 
 // `ctx`: { meeting, open: Set of document ids whose settings are open, box(key): the UploadBox kept for a
-// key, reload(message), comments(doc) }.
+// key, render() (nothing stored changed), reload(message) (after a change), comments(doc) }.
 export function documentRow(doc, ctx) {
   const box = ctx.box(`doc-${doc.id}`);
   const newVersion = async (file) => {
@@ -112,13 +112,14 @@ export function documentRow(doc, ctx) {
       click: () => {
         if (open) ctx.open.delete(doc.id);
         else ctx.open.add(doc.id);
-        ctx.reload();
+        ctx.render();
       },
     },
   });
   const close = (message) => {
     ctx.open.delete(doc.id);
-    ctx.reload(message);
+    if (message) ctx.reload(message);
+    else ctx.render();
   };
   return h(
     'li',
