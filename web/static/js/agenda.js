@@ -35,7 +35,9 @@ function itemForm(values, submitKey, onSubmit, onCancel) {
       'div',
       { class: 'form-actions' },
       h('button', { type: 'submit', class: 'btn btn-primary btn-small', i18n: submitKey }),
-      onCancel ? h('button', { type: 'button', class: 'btn btn-small', i18n: 'prep.cancel', on: { click: onCancel } }) : null,
+      onCancel
+        ? h('button', { type: 'button', class: 'btn btn-small', i18n: 'prep.cancel', on: { click: onCancel } })
+        : null,
     ),
   );
   form.addEventListener('submit', async (e) => {
@@ -136,7 +138,13 @@ export class AgendaBuilder {
   itemRow(item, i, n) {
     const title = item.title;
     const button = (key, label, props) =>
-      h('button', { type: 'button', class: 'btn btn-small', 'data-key': `${key}-${item.id}`, 'aria-label': label, ...props });
+      h('button', {
+        type: 'button',
+        class: 'btn btn-small',
+        'data-key': `${key}-${item.id}`,
+        'aria-label': label,
+        ...props,
+      });
     const deleting = this.deleting === item.id;
     const actions = [
       button('up', t('agenda.moveUp', { title }), {
@@ -213,7 +221,12 @@ export class AgendaBuilder {
       h(
         'div',
         { class: 'agenda-upload' },
-        filePicker('agenda.upload', t('agenda.uploadTo', { title }), (file) => this.upload(item, box, file), `upload-${item.id}`),
+        filePicker(
+          'agenda.upload',
+          t('agenda.uploadTo', { title }),
+          (file) => this.upload(item, box, file),
+          `upload-${item.id}`,
+        ),
         box.el,
       ),
     );

@@ -5,11 +5,11 @@ import { fmtDateTime, t } from './i18n.js';
 import { field, h } from './ui.js';
 import { filePicker } from './upload.js';
 
-export const CONFIDENTIALITY = ['all_participants', 'delegates_only', 'named'];
+const CONFIDENTIALITY = ['all_participants', 'delegates_only', 'named'];
 const VN_OFFSET_MS = 7 * 3600 * 1000; // Asia/Ho_Chi_Minh: UTC+7 all year (no daylight saving)
 
 // An instant as the value of a datetime-local input in Vietnam's time, and back (the API takes local time).
-export const toLocalInput = (iso) => (iso ? new Date(Date.parse(iso) + VN_OFFSET_MS).toISOString().slice(0, 16) : '');
+const toLocalInput = (iso) => (iso ? new Date(Date.parse(iso) + VN_OFFSET_MS).toISOString().slice(0, 16) : '');
 
 function deadlineText(doc) {
   if (!doc.comment_deadline) return t('docs.comments.closed');
@@ -136,7 +136,10 @@ export function documentRow(doc, ctx) {
           'small',
           { class: 'doc-facts' },
           h('span', { text: t('docs.versionPages', { v: doc.current_version, n: doc.pages }) }),
-          h('span', { class: `badge badge-${doc.confidentiality === 'all_participants' ? 'neutral' : 'warn'}`, i18n: `conf.${doc.confidentiality}` }),
+          h('span', {
+            class: `badge badge-${doc.confidentiality === 'all_participants' ? 'neutral' : 'warn'}`,
+            i18n: `conf.${doc.confidentiality}`,
+          }),
           h('span', { class: 'doc-deadline', text: deadlineText(doc) }),
         ),
       ),

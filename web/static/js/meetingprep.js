@@ -80,7 +80,9 @@ class PacketCard {
           'p',
           { class: 'packet-facts' },
           h('span', { class: 'packet-pages', 'data-testid': 'packet-pages', text: String(p.pages) }),
-          h('span', { text: ` ${t('packet.pages')} · ${fmtNumber(Math.round(p.size / 1024))} KB · ${fmtDateTime(p.at)}` }),
+          h('span', {
+            text: ` ${t('packet.pages')} · ${fmtNumber(Math.round(p.size / 1024))} KB · ${fmtDateTime(p.at)}`,
+          }),
         ),
         this.stale ? h('p', { i18n: 'packet.stale' }) : null,
         h('a', { class: 'btn btn-small', href: `${this.base}/packet`, target: '_blank', i18n: 'packet.open' }),

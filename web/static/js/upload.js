@@ -78,7 +78,12 @@ export class UploadBox {
         : h(
             'div',
             { class: 'upload-bar' },
-            h('progress', { max: 100, value: pct, 'aria-label': t('upload.progress'), 'data-testid': 'upload-progress' }),
+            h('progress', {
+              max: 100,
+              value: pct,
+              'aria-label': t('upload.progress'),
+              'data-testid': 'upload-progress',
+            }),
             h('span', { class: 'upload-pct', text: `${pct}%` }),
           );
     patch(this.el, bar, message);

@@ -43,7 +43,13 @@ start(async () => {
             h(
               'li',
               { 'data-meeting-id': m.id },
-              h('div', {}, statusBadge(m.status), ' ', h('strong', { text: m.title }), h('small', { text: fmtRange(m.start, m.end) })),
+              h(
+                'div',
+                {},
+                statusBadge(m.status),
+                h('strong', { text: m.title }),
+                h('small', { text: fmtRange(m.start, m.end) }),
+              ),
               prepLink(m),
             ),
           )
