@@ -7,8 +7,20 @@ How it fits together:
   ``apscheduler_jobs``, same database): new ones are added, moved ones replaced, stale ones removed.
   The HTTP handlers call ``on_meeting_changed(id)`` after a meeting command commits; any process may, the
   store is shared. A reconciliation job (every minute, on the leader) re-syncs every meeting whose
-  ``updated_at`` moved since its last pass — this covers changes made by other processes, the live
-  session, the CLI, or a hook that was not called — and a full pass runs whenever a process becomes leader.
+  ``updated_at``, or one of whose documents' ``updated_at``, moved since its last pass — this covers changes
+  made by other processes, the live session, the CLI, the documents edge (a comment deadline set or moved,
+  a document uploaded), or a hook that was not called — and a full pass runs whenever a process becomes
+  leader.
+* **The jobs** (``meetings.jobs_run.RUNNERS``): the invitation, change and cancellation notices and the
+  reminders to every participant and bridge-point operator; the room opening (an event in the meeting's
+  log; the media relay makes a meeting's room when its first member joins, in whichever process that is);
+  the pre-meeting connectivity test and its deadline (``meetings.jobs_connectivity``); the overrun alert;
+  the agenda deadline and the closing of each document's comments (``meetings.jobs_documents``); and,
+  beside the meetings, the delivery of due notifications and the series rolled forward.
+* **The agenda deadline**: the meeting's packet (bộ tài liệu) is due ``CAUHOP_AGENDA_DEADLINE_HOURS``
+  (default 72; 0 turns the warning off) before the start. At that time the meeting's secretary is warned
+  when no packet has been published, or when the agenda or a document of the packet (one every participant
+  may read) was published or given a new version after the last one; a current packet is left in peace.
 * **Who runs it**: every process starts a scheduler, but only the leader executes jobs: a PostgreSQL session
   advisory lock (released by the server when its holder's connection dies), or on SQLite a lease row that
   the leader renews and any process takes over once it expires.
@@ -47,6 +59,7 @@ from meetings import notify
 from meetings.clock import from_db, utcnow
 from meetings.db import reading, transaction
 from meetings.jobs_context import JobContext, JobSettings, Outbox
+from meetings.jobs_documents import meetings_with_comment_deadlines, meetings_with_document_changes
 from meetings.jobs_locks import LeaderLock, make_leader_lock
 from meetings.jobs_run import RUNNERS, load_facts
 from meetings.jobs_series import roll_series
@@ -205,8 +218,8 @@ class JobService:
             return False
 
     def reconcile(self, now: datetime, *, full: bool = False) -> int:
-        """Re-sync meetings changed since the last pass (all active ones, and those with stored jobs, when
-        ``full``). Returns how many meetings were synced."""
+        """Re-sync meetings (or their documents) changed since the last pass; when ``full``, every active
+        meeting, those with stored jobs and those with comments still to close. Returns how many."""
         with reading(self.engine) as s:
             if full or self._watermark is None:
                 recent = now - timedelta(days=2)
@@ -214,12 +227,14 @@ class JobService:
                     col(Meeting.status).in_(["scheduled", "live"]) | (col(Meeting.updated_at) >= recent)
                 )
                 ids = set(s.exec(query).all())
+                ids |= meetings_with_comment_deadlines(s, now - self.settings.plan.grace)
                 t = apscheduler_jobs
                 for (job_id,) in s.connection().execute(t.select().with_only_columns(t.c.id)):
                     ids.add(meeting_of(job_id))
             else:
                 since = self._watermark - RECONCILE_SLACK
                 ids = set(s.exec(select(Meeting.id).where(col(Meeting.updated_at) >= since)).all())
+                ids |= meetings_with_document_changes(s, since)
         self._watermark = now
         for mid in sorted(i for i in ids if i is not None):
             self.sync_meeting(mid, now)

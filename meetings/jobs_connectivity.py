@@ -17,14 +17,9 @@ from meetings.errors import FieldError, Forbidden, Invalid, NotFound
 from meetings.jobs_context import JobContext, Outbox
 from meetings.models import BridgePoint, MeetingBridgePoint
 from meetings.models_jobs import ConnectivityResult
+from meetings.notices import connectivity_notice, no_answer_summary
 from meetings.permissions import Actor, MeetingRole, manages_unit, meeting_role, require_view_meeting
-from meetings.reminders import (
-    MeetingFacts,
-    PlannedJob,
-    connectivity_notice,
-    connectivity_status,
-    no_answer_summary,
-)
+from meetings.reminders import MeetingFacts, PlannedJob, connectivity_status
 from meetings.schemas import Strict
 
 

@@ -13,10 +13,12 @@ from meetings import eventlog, notify, queries
 from meetings.clock import from_db
 from meetings.jobs_connectivity import run_connectivity_deadline, run_connectivity_test
 from meetings.jobs_context import JobContext, Outbox, Runner
+from meetings.jobs_documents import comment_deadlines, run_agenda_deadline, run_comments_closed
 from meetings.live_service import event_message
 from meetings.models import Meeting, MeetingBridgePoint
 from meetings.models_jobs import ConnectivityResult
-from meetings.reminders import JobKind, MeetingFacts, PlannedJob, notice_text
+from meetings.notices import notice_text
+from meetings.reminders import JobKind, MeetingFacts, PlannedJob
 
 
 def load_facts(session: Session, meeting_id: int) -> MeetingFacts | None:
@@ -45,6 +47,7 @@ def load_facts(session: Session, meeting_id: int) -> MeetingFacts | None:
         cancelled_at=pub.cancelled_at,
         bridge_points=bps,
         connectivity_deadline=from_db(deadline) if deadline is not None else None,
+        comment_deadlines=comment_deadlines(session, meeting_id),
     )
 
 
@@ -86,5 +89,7 @@ RUNNERS: dict[JobKind, Runner] = {
     JobKind.room_open: run_room_open,
     JobKind.connectivity_test: run_connectivity_test,
     JobKind.connectivity_deadline: run_connectivity_deadline,
+    JobKind.agenda_deadline: run_agenda_deadline,
+    JobKind.comments_closed: run_comments_closed,
     JobKind.overrun: run_overrun,
 }

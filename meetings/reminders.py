@@ -2,18 +2,26 @@
 
 ``plan_jobs(facts, settings)`` turns one meeting's current state into its planned jobs — invitation, change
 and cancellation notices, reminders, room opening, the pre-meeting connectivity test and its deadline,
-the overrun alert. ``sync_actions`` compares that plan with the jobs already stored and says what to add,
-move and remove; ``decide`` says whether a due job still runs or was missed. The edge (``meetings.jobs``)
-only loads facts, applies these answers to APScheduler's job store, and performs the effects.
+the agenda (documents) deadline, the closing of each document's comments, the overrun alert.
+``sync_actions`` compares that plan with the jobs already stored and says what to add, move and remove;
+``decide`` says whether a due job still runs or was missed. The edge (``meetings.jobs``) only loads facts,
+applies these answers to APScheduler's job store, and performs the effects; ``meetings.notices`` words them.
 
 Rules of the plan, in words:
 
-* a draft has no jobs; a scheduled meeting gets the invitation (at the time it was published), a change
+* a draft has no notices; a scheduled meeting gets the invitation (at the time it was published), a change
   notice (at its last edit after publication), its reminders, the room opening and the connectivity test;
 * a reminder that would fall before the latest notice the recipients got (invitation or change) is not
   planned: that notice already told them;
-* a live meeting keeps only the overrun alert (and a pending connectivity deadline); a cancelled meeting that
-  had been published gets a cancellation notice; ended and archived meetings get nothing;
+* the agenda deadline (``agenda_deadline`` before the start) checks that the packet was published: it is
+  planned for a scheduled meeting announced before that deadline (one announced later is short of time and
+  its secretary knows it); whether the packet is published and current is decided when it runs
+  (``packet_status`` over the meeting's log);
+* each document with a comment (góp ý) deadline gets a closing job at that deadline
+  (``m42:comments_closed:7``), in any status short of cancelled or archived: moving the deadline moves it;
+* beside those comment deadlines: a live meeting keeps only the overrun alert (and a pending connectivity
+  deadline); a cancelled meeting that had been published gets a cancellation notice; ended and archived
+  meetings get nothing;
 * every job has a stable id (``m42:reminder:60``) so a reschedule *moves* it, and a run key
   (``m42:reminder:60@20310105T000000Z``) that names one execution: a run key that has run never runs again;
 * a job runs if it comes due no later than ``grace`` after its time and before its own expiry (a reminder
@@ -22,13 +30,13 @@ Rules of the plan, in words:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from meetings.clock import LOCAL_TZ
-from meetings.recurrence import WEEKDAY_NAMES, Rule, occurrences
+from meetings.recurrence import Rule, occurrences
 
 
 class JobKind(StrEnum):
@@ -39,6 +47,8 @@ class JobKind(StrEnum):
     room_open = "room_open"
     connectivity_test = "connectivity_test"
     connectivity_deadline = "connectivity_deadline"
+    agenda_deadline = "agenda_deadline"
+    comments_closed = "comments_closed"
     overrun = "overrun"
 
 
@@ -53,12 +63,15 @@ class PlanSettings:
     connectivity_deadline: timedelta = timedelta(minutes=5)
     overrun: timedelta = timedelta(minutes=15)
     grace: timedelta = timedelta(hours=1)
+    agenda_deadline: timedelta = timedelta(hours=72)  # the packet is due this long before the start
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PlanSettings:
-        """``CAUHOP_REMINDERS`` (minutes before the start, e.g. ``1440,60,15``; empty for none) and
-        ``CAUHOP_{ROOM_OPEN,CONNECTIVITY_TEST,CONNECTIVITY_DEADLINE,OVERRUN,JOB_GRACE}_MINUTES``."""
+        """``CAUHOP_REMINDERS`` (minutes before the start, e.g. ``1440,60,15``; empty for none),
+        ``CAUHOP_{ROOM_OPEN,CONNECTIVITY_TEST,CONNECTIVITY_DEADLINE,OVERRUN,JOB_GRACE}_MINUTES`` and
+        ``CAUHOP_AGENDA_DEADLINE_HOURS`` (default 72; 0 for no agenda deadline)."""
         d = cls()
+        hours = env.get("CAUHOP_AGENDA_DEADLINE_HOURS", "").strip()
 
         def minutes(name: str, default: timedelta) -> timedelta:
             value = env.get(f"CAUHOP_{name}_MINUTES", "").strip()
@@ -76,6 +89,7 @@ class PlanSettings:
             connectivity_deadline=minutes("CONNECTIVITY_DEADLINE", d.connectivity_deadline),
             overrun=minutes("OVERRUN", d.overrun),
             grace=minutes("JOB_GRACE", d.grace),
+            agenda_deadline=timedelta(hours=float(hours)) if hours else d.agenda_deadline,
         )
 
 
@@ -93,6 +107,7 @@ class MeetingFacts:
     cancelled_at: datetime | None = None
     bridge_points: int = 0
     connectivity_deadline: datetime | None = None  # earliest deadline of an unanswered connectivity test
+    comment_deadlines: tuple[tuple[int, datetime], ...] = ()  # (document id, its comment deadline)
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,9 @@ def plan_jobs(f: MeetingFacts, s: PlanSettings) -> list[PlannedJob]:
         jobs.append(_job(f, JobKind.overrun, f.end + s.overrun, None))
         if f.connectivity_deadline is not None:
             jobs.append(_job(f, JobKind.connectivity_deadline, f.connectivity_deadline, f.end))
+    if f.status not in {"cancelled", "archived"}:
+        for doc_id, deadline in f.comment_deadlines:
+            jobs.append(_job(f, JobKind.comments_closed, deadline, None, str(doc_id), own_id=True))
     return sorted(jobs, key=lambda j: (j.run_at, j.job_id))
 
 
@@ -169,6 +187,9 @@ def _scheduled(f: MeetingFacts, s: PlanSettings) -> list[PlannedJob]:
             minutes = str(int(before.total_seconds() // 60))
             jobs.append(_job(f, JobKind.reminder, at, f.start, minutes, own_id=True))
     jobs.append(_job(f, JobKind.room_open, f.start - s.room_open, f.end))
+    agenda_due = f.start - s.agenda_deadline
+    if s.agenda_deadline > timedelta(0) and (f.published_at is None or agenda_due > f.published_at):
+        jobs.append(_job(f, JobKind.agenda_deadline, agenda_due, f.start))
     if f.bridge_points:
         jobs.append(_job(f, JobKind.connectivity_test, f.start - s.connectivity_test, f.start))
     return jobs
@@ -255,77 +276,34 @@ def connectivity_status(reachable: bool, loss_pct: float | None) -> str:
     return "ok"
 
 
-def local_when(at: datetime) -> str:
-    """``08:00 Thứ Hai, 06/01/2031`` in Asia/Ho_Chi_Minh."""
-    local = at.astimezone(LOCAL_TZ)
-    return f"{local:%H:%M} {WEEKDAY_NAMES[local.weekday()]}, {local:%d/%m/%Y}"
+# ---- is the packet published, and current? ----
 
-
-def lead_words(minutes: int) -> str:
-    """``24 giờ``, ``1 giờ``, ``15 phút``, ``1 giờ 30 phút``, ``2 ngày``."""
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days and not rest:
-        return f"{days} ngày"
-    hours += days * 24
-    parts = ([f"{hours} giờ"] if hours else []) + ([f"{mins} phút"] if mins else [])
-    return " ".join(parts) or "0 phút"
+PACKET_EVENTS = ("packet.published", "agenda.changed", "document.published", "document.versioned")
+PACKET_AUDIENCE = "all_participants"  # the confidentiality of the documents a packet carries
 
 
 @dataclass(frozen=True)
-class Notice:
-    title: str
-    body: str
+class PacketStatus:
+    compiled: bool = False  # a packet was published
+    agenda_changed: bool = False  # the agenda was edited after the last one
+    documents: tuple[int, ...] = ()  # packet documents published or given a new version after it
+
+    @property
+    def current(self) -> bool:
+        return self.compiled and not self.agenda_changed and not self.documents
 
 
-def notice_text(kind: JobKind, title: str, start: datetime, end: datetime, variant: str = "") -> Notice:
-    """The Vietnamese subject and text of a meeting notice (the in-app title is the e-mail subject)."""
-    when = f"Thời gian: {local_when(start)} – {end.astimezone(LOCAL_TZ):%H:%M} (giờ Việt Nam)"
-    if kind is JobKind.invitation:
-        return Notice(f"Giấy mời họp: {title}", f"Kính mời đồng chí tham dự: {title}\n{when}")
-    if kind is JobKind.changed:
-        return Notice(f"Thay đổi lịch họp: {title}", f"Cuộc họp «{title}» đã thay đổi.\n{when}")
-    if kind is JobKind.cancelled:
-        return Notice(f"Hủy cuộc họp: {title}", f"Cuộc họp «{title}» dự kiến {local_when(start)} đã bị hủy.")
-    if kind is JobKind.reminder:
-        lead = lead_words(int(variant or 0))
-        return Notice(
-            f"Nhắc lịch họp: {title} (sau {lead})", f"Cuộc họp «{title}» bắt đầu sau {lead}.\n{when}"
-        )
-    if kind is JobKind.overrun:
-        return Notice(
-            f"Cuộc họp quá giờ: {title}",
-            f"Cuộc họp «{title}» vẫn đang diễn ra sau giờ kết thúc dự kiến "
-            f"({end.astimezone(LOCAL_TZ):%H:%M}).",
-        )
-    raise ValueError(f"no notice text for {kind}")
-
-
-def connectivity_notice(
-    bridge_point: str, title: str, status: str, rtt_ms: float | None = None, loss_pct: float | None = None
-) -> Notice:
-    """What a bridge point's operator (and the secretary) read when its test failed or went unanswered."""
-    if status == "no_answer":
-        return Notice(
-            f"Điểm cầu {bridge_point} chưa phản hồi kiểm tra kết nối",
-            f"Điểm cầu {bridge_point} chưa gửi kết quả kiểm tra kết nối trước cuộc họp «{title}».",
-        )
-    measures = "".join(
-        [
-            f", độ trễ {rtt_ms:.0f} ms" if rtt_ms is not None else "",
-            f", mất gói {loss_pct:.1f}%" if loss_pct is not None else "",
-        ]
-    )
-    return Notice(
-        f"Điểm cầu {bridge_point} kiểm tra kết nối không đạt",
-        f"Kiểm tra kết nối của điểm cầu {bridge_point} trước cuộc họp «{title}» không đạt{measures}. "
-        "Đề nghị kiểm tra, khắc phục trước giờ họp.",
-    )
-
-
-def no_answer_summary(title: str, bridge_points: Sequence[str]) -> Notice:
-    """The secretary's one message about every bridge point that did not answer in time."""
-    return Notice(
-        f"{len(bridge_points)} điểm cầu không phản hồi kiểm tra kết nối: {title}",
-        f"Chưa nhận được kết quả kiểm tra kết nối trước cuộc họp «{title}» từ: {', '.join(bridge_points)}.",
-    )
+def packet_status(events: Iterable[tuple[str, Mapping[str, Any]]]) -> PacketStatus:
+    """Fold a meeting's ``PACKET_EVENTS`` (kind, payload), in log order: was a packet published, and what
+    changed after the last one? Documents only the named or the delegates may read are not in a packet, so
+    their uploads do not make it stale; nor do edits of a document's title, place or comment deadline."""
+    compiled, agenda = False, False
+    docs: dict[int, None] = {}  # in the order they changed, each once
+    for kind, payload in events:
+        if kind == "packet.published":
+            compiled, agenda, docs = True, False, {}
+        elif kind == "agenda.changed":
+            agenda = True
+        elif payload.get("confidentiality") == PACKET_AUDIENCE and "document_id" in payload:
+            docs[int(payload["document_id"])] = None
+    return PacketStatus(compiled, compiled and agenda, tuple(docs) if compiled else ())

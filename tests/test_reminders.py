@@ -10,18 +10,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from meetings.clock import LOCAL_TZ
+from meetings.notices import (
+    agenda_deadline_notice,
+    comments_closed_notice,
+    lead_words,
+    local_when,
+    notice_text,
+)
 from meetings.recurrence import occurrences, parse_rrule
 from meetings.reminders import (
     Decision,
     JobKind,
     MeetingFacts,
+    PacketStatus,
     PlannedJob,
     PlanSettings,
     connectivity_status,
     decide,
-    lead_words,
-    local_when,
-    notice_text,
+    packet_status,
     plan_jobs,
     retry_delay,
     roll_forward_slots,
@@ -55,6 +61,7 @@ def by_id(jobs: list[PlannedJob]) -> dict[str, datetime]:
 def test_a_scheduled_conference_gets_its_whole_plan() -> None:
     assert by_id(plan_jobs(facts(), S)) == {
         "m7:invitation": T0,
+        "m7:agenda_deadline": START - timedelta(hours=72),
         "m7:reminder:1440": START - timedelta(hours=24),
         "m7:reminder:60": START - timedelta(hours=1),
         "m7:connectivity_test": START - timedelta(minutes=30),
@@ -132,6 +139,7 @@ def any_facts(draw: st.DrawFn) -> MeetingFacts:
         cancelled_at=draw(st.none() | moments),
         bridge_points=draw(st.integers(0, 250)),
         connectivity_deadline=draw(st.none() | moments),
+        comment_deadlines=tuple(draw(st.dictionaries(st.integers(1, 10**6), moments, max_size=3)).items()),
     )
 
 
@@ -146,9 +154,12 @@ def test_every_plan_has_unique_ids_in_time_order_under_the_meetings_prefix(f: Me
         if j.kind is JobKind.reminder:
             assert j.run_at == f.start - timedelta(minutes=int(j.variant)) and j.expires_at == f.start
             assert not told or j.run_at > max(told)
-    assert {j.kind for j in jobs} <= (
+    assert {j.kind for j in jobs} - {JobKind.comments_closed} <= (
         set(JobKind) if f.status in {"scheduled", "live", "cancelled"} else set()
     )
+    closing = {(int(j.variant), j.run_at) for j in jobs if j.kind is JobKind.comments_closed}
+    open_ = f.status not in {"cancelled", "archived"}
+    assert closing == ({(d, at) for d, at in f.comment_deadlines} if open_ else set())
 
 
 stored_maps = st.dictionaries(
@@ -252,6 +263,7 @@ def test_plan_settings_from_the_environment() -> None:
         "CAUHOP_CONNECTIVITY_DEADLINE_MINUTES": "10",
         "CAUHOP_OVERRUN_MINUTES": "30",
         "CAUHOP_JOB_GRACE_MINUTES": "90",
+        "CAUHOP_AGENDA_DEADLINE_HOURS": "48",
     }
     got = PlanSettings.from_env(env)
     assert got == PlanSettings(
@@ -261,6 +273,63 @@ def test_plan_settings_from_the_environment() -> None:
         connectivity_deadline=timedelta(minutes=10),
         overrun=timedelta(minutes=30),
         grace=timedelta(minutes=90),
+        agenda_deadline=timedelta(hours=48),
     )
     assert PlanSettings.from_env({}) == PlanSettings()
     assert PlanSettings.from_env({"CAUHOP_REMINDERS": ""}).reminders == ()  # reminders off
+
+
+def test_the_agenda_deadline_is_planned_only_for_a_meeting_announced_before_it() -> None:
+    assert by_id(plan_jobs(facts(), S))["m7:agenda_deadline"] == START - timedelta(hours=72)
+    assert by_id(plan_jobs(facts(), PlanSettings(agenda_deadline=timedelta(hours=24))))[
+        "m7:agenda_deadline"
+    ] == START - timedelta(hours=24)
+    late = facts(published_at=START - timedelta(hours=48))  # announced after the packet was due
+    assert "m7:agenda_deadline" not in by_id(plan_jobs(late, S))
+    assert "m7:agenda_deadline" not in by_id(plan_jobs(facts(), PlanSettings(agenda_deadline=timedelta(0))))
+    assert PlanSettings.from_env({"CAUHOP_AGENDA_DEADLINE_HOURS": "0"}).agenda_deadline == timedelta(0)
+
+
+def test_each_comment_deadline_is_a_job_of_its_own_in_any_status_short_of_cancelled() -> None:
+    d3, d9 = START - timedelta(days=2), START + timedelta(days=3)
+    for status in ("draft", "scheduled", "live", "ended"):
+        jobs = plan_jobs(facts(status=status, comment_deadlines=((3, d3), (9, d9))), S)
+        closing = [(j.job_id, j.run_at, j.variant) for j in jobs if j.kind is JobKind.comments_closed]
+        assert closing == [("m7:comments_closed:3", d3, "3"), ("m7:comments_closed:9", d9, "9")]
+    for status in ("cancelled", "archived"):
+        jobs = plan_jobs(facts(status=status, cancelled_at=d3, comment_deadlines=((3, d3),)), S)
+        assert all(j.kind is not JobKind.comments_closed for j in jobs)
+
+
+OPEN_DOC = {"confidentiality": "all_participants"}
+
+
+def test_packet_status_follows_the_log() -> None:
+    assert packet_status([]) == PacketStatus() and not PacketStatus().current
+    uploads = [("document.published", {**OPEN_DOC, "document_id": 4}), ("agenda.changed", {"items": []})]
+    assert not packet_status(uploads).compiled
+    published = [*uploads, ("packet.published", {"packet_id": 1})]
+    assert packet_status(published).current
+    restricted = ("document.published", {"confidentiality": "named", "document_id": 5})
+    assert packet_status([*published, restricted]).current  # not in a packet: no need to publish it again
+    later = [
+        *published,
+        ("document.versioned", {**OPEN_DOC, "document_id": 4}),
+        ("document.published", {**OPEN_DOC, "document_id": 6}),
+        ("document.versioned", {**OPEN_DOC, "document_id": 4}),
+        ("agenda.changed", {"items": []}),
+    ]
+    assert packet_status(later) == PacketStatus(compiled=True, agenda_changed=True, documents=(4, 6))
+    assert packet_status([*later, ("packet.published", {"packet_id": 2})]).current
+
+
+def test_document_deadline_texts_in_local_time() -> None:
+    missing = agenda_deadline_notice("Giao ban tuần", START, timedelta(hours=72), False, [])
+    assert missing.title == "Chưa phát hành tài liệu họp: Giao ban tuần"
+    assert "3 ngày trước giờ họp" in missing.body and "08:00 Thứ Hai, 06/01/2031" in missing.body
+    stale = agenda_deadline_notice("Giao ban tuần", START, timedelta(hours=72), True, ["«Báo cáo»"])
+    assert stale.title == "Bộ tài liệu họp chưa cập nhật: Giao ban tuần" and "«Báo cáo»" in stale.body
+    closed = comments_closed_notice("Dự thảo nghị quyết", START, 5, 2)
+    assert closed.title == "Hết hạn góp ý: Dự thảo nghị quyết (2 chưa xử lý)"
+    assert "08:00 Thứ Hai, 06/01/2031" in closed.body and "Có 5 góp ý" in closed.body
+    assert "Không có góp ý nào" in comments_closed_notice("Dự thảo", START, 0, 0).body
