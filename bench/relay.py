@@ -1,0 +1,753 @@
+"""Media relay: forwarded 1.5 Mbps VP8 legs on loopback, against aiortc's decode/re-encode ``MediaRelay``.
+
+One run, on this machine, loopback only (ICE host candidates on 127.0.0.1, no STUN):
+  1. direct: a publisher straight to one receiver (no relay): the latency baseline.
+  2. forward: the Cầu Họp relay (``rtc.relay``) in its own process; two publishers (the chair and the speaker)
+     send a pre-encoded 640x360 30 fps VP8 clip at ~1.5 Mbps; N receiving legs (every room gets the chair and
+     the speaker). Per N: the relay's CPU (per leg, and µs per forwarded packet), loss at the receivers
+     (no NACK repair, so raw), and the one-way latency publisher → relay → receiver (p50/p99), from which the
+     direct baseline is subtracted: the added latency per hop.
+  3. transcode: the same load through aiortc's ``MediaRelay`` (decode once, one encoder per viewer) with a
+     few legs: its CPU per leg, for the ratio.
+Receivers are packet sinks (nothing is decoded on the load side); the load runs in another process.
+
+    .venv/bin/python bench/relay.py [--legs 20,60,100,150] [--seconds 8] [--transcode-legs 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fractions
+import json
+import math
+import os
+import pickle
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import av  # noqa: E402
+import numpy as np  # noqa: E402
+import relay_janus as janus  # noqa: E402
+import uvloop  # noqa: E402
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription  # noqa: E402
+
+from rtc import aiortc_hook as hook  # noqa: E402
+from rtc.relay import Member, Relay  # noqa: E402
+from rtc.rtcp import is_rtcp  # noqa: E402
+from rtc.rtp import RtpPacket, SeqUnwrapper  # noqa: E402
+
+MEETING, CHAIR, SPEAKER = 1, 1, 2
+FPS, WIDTH, HEIGHT, BITRATE = 30, 640, 360, 1_500_000
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+# ------------------------------------------------------------------------------------------ the clip
+
+
+def make_clip(path: Path, seconds: float = 2.0) -> None:
+    """A looping VP8 clip (keyframe first) at ~1.5 Mbps: a moving gradient, a box and some noise."""
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.bit_rate = BITRATE
+    codec.time_base = fractions.Fraction(1, FPS)
+    codec.options = {
+        "deadline": "realtime",
+        "cpu-used": "8",
+        "lag-in-frames": "0",
+        "minrate": str(BITRATE),
+        "maxrate": str(BITRATE),
+        "bufsize": str(BITRATE),
+    }
+    rng = np.random.default_rng(5)
+    frames: list[bytes] = []
+    for i in range(int(seconds * FPS)):
+        y = (np.add.outer(np.arange(HEIGHT), np.arange(WIDTH)) + i * 4).astype(np.uint8)
+        x0 = (i * 9) % (WIDTH - 120)
+        y[100:220, x0 : x0 + 120] = 255 - y[100:220, x0 : x0 + 120]
+        y = (y + rng.integers(0, 24, y.shape, dtype=np.uint8)).astype(np.uint8)
+        yuv = np.concatenate([y, np.full((HEIGHT // 2, WIDTH), 128, np.uint8)])
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        frame.pts = i
+        frame.pict_type = av.video.frame.PictureType.I if i == 0 else av.video.frame.PictureType.NONE
+        frames += [bytes(p) for p in codec.encode(frame)]
+    frames += [bytes(p) for p in codec.encode(None)]
+    path.write_bytes(pickle.dumps(frames))
+
+
+def read_clip(path: Path) -> list[bytes]:
+    frames: list[bytes] = pickle.loads(path.read_bytes())
+    return frames
+
+
+class ClipTrack(MediaStreamTrack):
+    """Sends the clip's encoded frames (aiortc packetizes pre-encoded packets), looping, paced at 30 fps."""
+
+    kind = "video"
+
+    def __init__(self, frames: list[bytes]) -> None:
+        super().__init__()
+        self.frames, self.i, self.n = frames, 0, 0
+        self.t0 = time.time()
+
+    async def recv(self) -> av.Packet:
+        due = self.t0 + self.n / FPS
+        if due > time.time():
+            await asyncio.sleep(due - time.time())
+        packet = av.Packet(self.frames[self.i])
+        packet.pts, packet.time_base = self.n, fractions.Fraction(1, FPS)
+        self.i = (self.i + 1) % len(self.frames)
+        self.n += 1
+        return packet
+
+
+# ------------------------------------------------------------------------------------ relay process
+
+
+class Transcoder:
+    """aiortc's way: receive and decode each publisher once (``MediaRelay``), one encoder per viewer."""
+
+    def __init__(self) -> None:
+        from aiortc.codecs import vpx
+        from aiortc.contrib.media import MediaRelay
+
+        vpx.DEFAULT_BITRATE = BITRATE  # bench only: the viewers' encoders aim at the same 1.5 Mbps
+        self.relay = MediaRelay()
+        self.tracks: dict[int, MediaStreamTrack] = {}
+        self.pcs: list[RTCPeerConnection] = []
+
+    async def join(self, bp: int, sdp: str) -> str:
+        pc = RTCPeerConnection(hook.configuration())
+        self.pcs.append(pc)
+
+        @pc.on("track")
+        def track(t: MediaStreamTrack) -> None:
+            self.tracks[bp] = t
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        slot = 0
+        for transceiver, (_, direction) in zip(
+            pc.getTransceivers(), hook.offered_directions(sdp), strict=False
+        ):
+            if direction == "recvonly":
+                source = self.tracks[SPEAKER if slot == 0 else CHAIR]
+                transceiver.sender.replaceTrack(self.relay.subscribe(source))
+                transceiver.direction = "sendonly"
+                slot += 1
+        await pc.setLocalDescription(await pc.createAnswer())
+        assert pc.localDescription is not None
+        return pc.localDescription.sdp
+
+
+async def serve(mode: str, port: int) -> None:
+    hook.use_host_addresses(["127.0.0.1"])
+    relay = Relay() if mode == "forward" else None
+    transcoder = Transcoder() if mode == "transcode" else None
+    done = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            msg = json.loads(line)
+            reply: dict[str, Any] = {}
+            if msg["op"] == "join":
+                if relay is not None:
+                    member = Member(f"bp:{msg['bp']}", msg["bp"])
+                    _, reply["sdp"] = await relay.join(MEETING, member, msg["sdp"])
+                else:
+                    assert transcoder is not None
+                    reply["sdp"] = await transcoder.join(msg["bp"], msg["sdp"])
+            elif msg["op"] == "floor" and relay is not None:
+                room = relay.rooms[MEETING]
+                room.floor.chair, room.floor.granted = CHAIR, SPEAKER
+                await room.replan()
+            elif msg["op"] == "cpu":
+                t = os.times()
+                reply["cpu"] = t.user + t.system
+                if relay is not None and MEETING in relay.rooms:
+                    room = relay.rooms[MEETING]
+                    reply["forwarded"] = room.forwarded
+                    reply["delay"] = [room.delays.percentile(0.5), room.delays.percentile(0.99)]
+                    room.delays.clear()
+            elif msg["op"] == "stop":
+                done.set()
+            writer.write((json.dumps(reply) + "\n").encode())
+            await writer.drain()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    await done.wait()
+    server.close()
+    if relay is not None:
+        await relay.close()
+
+
+# ------------------------------------------------------------------------------------- load process
+
+
+class Control:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def ask(self, **msg: Any) -> dict[str, Any]:
+        self.writer.write((json.dumps(msg) + "\n").encode())
+        await self.writer.drain()
+        reply: dict[str, Any] = json.loads(await self.reader.readline())
+        return reply
+
+
+class Sent:
+    """When each publisher sent each packet, keyed by the payload's last bytes (the relay keeps them)."""
+
+    def __init__(self) -> None:
+        self.at: dict[tuple[int, bytes], float] = {}
+
+    def observer(self, bp: int) -> Any:
+        def seen(data: bytes) -> None:
+            if not is_rtcp(data):
+                self.at[(bp, data[-12:])] = time.time()
+                if len(self.at) > 50_000:
+                    for key in list(self.at)[:25_000]:
+                        del self.at[key]
+
+        return seen
+
+
+class Sink:
+    """One receiving connection: counts packets and sequence gaps per leg, and one-way latency.
+
+    ``full``: every packet goes through aiortc (ICE, SRTP) and is matched to its send time (latency). Else,
+    once every leg has started (``fast_path``), packets are counted from their RTP header straight off the
+    socket, never decrypted: a cheap load generator, so that the relay is what is measured.
+    """
+
+    def __init__(self, sent: Sent, full: bool = True) -> None:
+        self.sent, self.full = sent, full
+        self.publishers: dict[int, int] = {}  # leg SSRC → publishing bridge point
+        self.pc: RTCPeerConnection | None = None
+        self.unwrap: dict[int, SeqUnwrapper] = {}
+        self.first: dict[int, int] = {}
+        self.received: dict[int, int] = {}
+        self.bytes = 0
+        self.latency: list[float] = []
+        self.measuring = False
+        self.started = asyncio.Event()
+        self.legs = 0
+
+    async def on_rtp(self, data: bytes, now: float) -> None:
+        self.count(data, 0)
+        if self.measuring and self.full:
+            sent = self.sent.at.get((self.publishers.get(RtpPacket.parse(data).ssrc, 0), data[-12:]))
+            if sent is not None:
+                self.latency.append(now - sent)
+
+    def count(self, data: bytes, trailer: int) -> None:
+        ssrc = int.from_bytes(data[8:12])
+        ext = self.unwrap.setdefault(ssrc, SeqUnwrapper()).unwrap(int.from_bytes(data[2:4]))
+        if ssrc not in self.first:
+            self.first[ssrc] = ext
+            self.received[ssrc] = 0
+            if len(self.first) == self.legs:
+                self.started.set()
+        if self.measuring:
+            self.received[ssrc] += 1
+            self.bytes += len(data) - trailer
+
+    def fast_path(self) -> None:
+        if self.full:
+            return
+        assert self.pc is not None
+        pair = hook.dtls_transport(self.pc).transport._connection._nominated[1]
+        protocol = pair.protocol
+        slow = protocol.datagram_received
+
+        def received(data: bytes, addr: tuple[Any, ...]) -> None:
+            if len(data) >= 12 and 128 <= data[0] < 192 and not 192 <= data[1] < 224:
+                self.count(data, 10)  # SRTP: the RTP header is in clear, then payload and a 10-byte tag
+            else:
+                slow(data, addr)  # STUN, DTLS, RTCP
+
+        protocol.datagram_received = received
+
+    def reset(self) -> None:
+        for ssrc, u in self.unwrap.items():
+            self.first[ssrc] = (u.highest or 0) + 1
+            self.received[ssrc] = 0
+        self.bytes, self.latency, self.measuring = 0, [], True
+
+    def loss(self) -> tuple[int, int]:
+        expected = sum((self.unwrap[s].highest or 0) - self.first[s] + 1 for s in self.first)
+        return expected, sum(self.received.values())
+
+
+async def rtcp_ignored(data: bytes) -> None:
+    return None
+
+
+class Peers:
+    """How a load process connects publishers and receivers to the relay under test."""
+
+    def __init__(self, mode: str, port: int, room: int) -> None:
+        self.mode, self.port, self.room = mode, port, room
+        self.control: Control | None = None
+        self.janus: janus.Janus | None = None
+
+    async def open(self) -> None:
+        if self.mode == "janus":
+            self.janus = janus.Janus(f"http://127.0.0.1:{self.port}")
+            await self.janus.open()
+        else:
+            self.control = Control(*await asyncio.open_connection("127.0.0.1", self.port))
+
+    async def close(self) -> None:
+        if self.janus is not None:
+            await self.janus.close()
+        if self.control is not None:
+            self.control.writer.close()
+
+    async def publish(self, bp: int, frames: list[bytes], sent: Sent) -> RTCPeerConnection:
+        pc = RTCPeerConnection(hook.configuration())
+        pc.addTransceiver(ClipTrack(frames), direction="sendonly")
+        if self.janus is not None:
+            await janus.publish(self.janus, self.room, bp, pc)
+        else:
+            assert self.control is not None
+            await pc.setLocalDescription(await pc.createOffer())
+            assert pc.localDescription is not None
+            answer = await self.control.ask(op="join", bp=bp, sdp=pc.localDescription.sdp)
+            await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        hook.observe_sent(pc, sent.observer(bp))
+        return pc
+
+    async def receive(self, bp: int, feeds: list[int], sink: Sink) -> RTCPeerConnection:
+        """A receiving connection with one leg per feed (the speaker's, then the chair's)."""
+        pc = RTCPeerConnection(hook.configuration())
+
+        def tap() -> None:
+            hook.never_decode(pc)
+            hook.PacketTap(hook.dtls_transport(pc), sink.on_rtp, rtcp_ignored)
+
+        if self.janus is not None:
+            await janus.subscribe(self.janus, self.room, feeds, pc, tap)
+        else:
+            assert self.control is not None
+            for _ in feeds:
+                pc.addTransceiver("video", direction="recvonly")
+            await pc.setLocalDescription(await pc.createOffer())
+            assert pc.localDescription is not None
+            answer = await self.control.ask(op="join", bp=bp, sdp=pc.localDescription.sdp)
+            await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+            tap()
+        lines = [line for line in hook.negotiated_lines(pc) if line.kind == "video"]
+        sink.publishers = {line.remote_ssrc or 0: feed for line, feed in zip(lines, feeds, strict=False)}
+        sink.legs = len(feeds)
+        sink.pc = pc
+        return pc
+
+
+async def load_child(
+    role: str, mode: str, port: int, room: int, legs: int, first: int, frames: list[bytes]
+) -> None:
+    """A load process: ``publish`` (the two publishers and one full receiving connection, which measures
+    latency) or ``receive`` (``legs`` more legs that only count packets). Told ``start`` and ``stop`` on stdin,
+    answers ``ready`` and then its counts as JSON on stdout."""
+    hook.use_host_addresses([janus.ADDRESS if mode == "janus" else "127.0.0.1"])
+    peers = Peers(mode, port, room)
+    await peers.open()
+    sent = Sent()
+    pcs: list[RTCPeerConnection] = []
+    if role == "publish":
+        if peers.janus is not None:
+            await janus.create_room(peers.janus, room, 4, 2 * BITRATE)
+        pcs += [await peers.publish(bp, frames, sent) for bp in (CHAIR, SPEAKER)]
+        if peers.control is not None and mode == "forward":
+            await peers.control.ask(op="floor")
+    sinks = [Sink(sent, full=role == "publish") for _ in range(math.ceil(legs / 2))]
+    for i, s in enumerate(sinks):
+        pcs.append(await peers.receive(first + i, [SPEAKER, CHAIR][: min(2, legs - 2 * i)], s))
+    await asyncio.wait_for(asyncio.gather(*(s.started.wait() for s in sinks)), 60)
+    for s in sinks:
+        s.fast_path()
+    say("ready")
+    assert await asyncio.to_thread(sys.stdin.readline) == "start\n"
+    cpu0, t0 = sum(os.times()[:2]), time.time()
+    for s in sinks:
+        s.reset()
+    assert await asyncio.to_thread(sys.stdin.readline) == "stop\n"
+    for s in sinks:
+        s.measuring = False
+    elapsed, cpu = time.time() - t0, sum(os.times()[:2]) - cpu0
+    latency = [x for s in sinks for x in s.latency]
+    say(
+        json.dumps(
+            {
+                "expected": sum(s.loss()[0] for s in sinks),
+                "received": sum(s.loss()[1] for s in sinks),
+                "bytes": sum(s.bytes for s in sinks),
+                "elapsed": elapsed,
+                "cpu": cpu,
+                "latency": latency[:: max(1, len(latency) // 20000)],
+            }
+        )
+    )
+    for pc in pcs:
+        await pc.close()
+    await peers.close()
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(1000 * seconds, 3)
+
+
+async def direct(seconds: float, frames: list[bytes]) -> dict[str, Any]:
+    """Publisher straight to a receiver (no relay): the latency of the two aiortc ends alone."""
+    hook.use_host_addresses(["127.0.0.1"])
+    sent = Sent()
+    pub = RTCPeerConnection(hook.configuration())
+    pub.addTransceiver(ClipTrack(frames), direction="sendonly")
+    await pub.setLocalDescription(await pub.createOffer())
+    receiver = RTCPeerConnection(hook.configuration())
+    assert pub.localDescription is not None
+    await receiver.setRemoteDescription(pub.localDescription)
+    hook.never_decode(receiver)
+    s = Sink(sent)
+    s.legs = 1
+    hook.PacketTap(hook.dtls_transport(receiver), s.on_rtp, rtcp_ignored)
+    await receiver.setLocalDescription(await receiver.createAnswer())
+    assert receiver.localDescription is not None
+    await pub.setRemoteDescription(receiver.localDescription)
+    hook.observe_sent(pub, sent.observer(0))
+    await asyncio.wait_for(s.started.wait(), 30)
+    s.reset()
+    await asyncio.sleep(seconds)
+    s.measuring = False
+    await pub.close()
+    await receiver.close()
+    return {
+        "latency_p50_ms": round(1000 * pct(s.latency, 0.5), 2),
+        "latency_p99_ms": round(1000 * pct(s.latency, 0.99), 2),
+        "mbps": round(s.bytes * 8 / seconds / 1e6, 2),
+    }
+
+
+# ------------------------------------------------------------------------------------- orchestrator
+
+
+class Child:
+    """A process of this script, driven line by line over its stdin and stdout (stderr to ``log``)."""
+
+    def __init__(self, args: list[str], log: Path) -> None:
+        self.args, self.log = args, log
+        with log.open("w") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, __file__, *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+        self._reader = ThreadPoolExecutor(1)
+
+    def expect(self, timeout: float = 120) -> str:
+        assert self.proc.stdout is not None
+        try:
+            line = self._reader.submit(self.proc.stdout.readline).result(timeout)
+        except FutureTimeout:
+            line = ""
+        if not line:
+            self.stop()
+            raise RuntimeError(f"{' '.join(self.args[:2])} failed:\n{self.log.read_text()[-3000:]}")
+        return line.strip()
+
+    def tell(self, word: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(word + "\n")
+        self.proc.stdin.flush()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._reader.shutdown(wait=False, cancel_futures=True)
+
+
+class SyncControl:
+    """The orchestrator's line to a ``--serve`` relay (its CPU time, stop)."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.file = self.sock.makefile("rw")
+
+    def ask(self, **msg: Any) -> dict[str, Any]:
+        self.file.write(json.dumps(msg) + "\n")
+        self.file.flush()
+        reply: dict[str, Any] = json.loads(self.file.readline())
+        return reply
+
+
+def split(legs: int, per_process: int = 80) -> list[int]:
+    """Receiving legs spread over load processes, in pairs (a connection receives the speaker and the chair)."""
+    if legs <= 0:
+        return []
+    procs = math.ceil(legs / per_process)
+    pairs = [
+        math.ceil(legs / 2) // procs + (1 if i < math.ceil(legs / 2) % procs else 0) for i in range(procs)
+    ]
+    out = [2 * p for p in pairs if p]
+    out[-1] -= sum(out) - legs
+    return out
+
+
+def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> dict[str, Any]:
+    """The relay under test (``forward``, ``transcode`` or ``janus``) with 2 publishers and ``legs`` legs."""
+    port = free_port()
+    control: SyncControl | None = None
+    relay: subprocess.Popen[Any] | Child
+    if mode == "janus":
+        relay = janus.start(work / f"janus-{port}", port)
+        pid = relay.pid
+
+        def cpu() -> dict[str, Any]:
+            return {"cpu": janus.cpu_seconds(pid)}
+    else:
+        relay = Child(["--serve", mode, "--port", str(port)], work / f"relay-{port}.log")
+        relay.expect()
+        control = SyncControl(port)
+        cpu = partial(control.ask, op="cpu")
+    common = ["--relay", mode, "--port", str(port), "--room", "1234", "--clip", str(clip)]
+    children: list[Child] = []
+    try:
+        children.append(
+            Child(["--child", "publish", "--legs", "2", "--first", "100", *common], work / "p.log")
+        )
+        children[0].expect()
+        for k, n in enumerate(split(legs - 2)):
+            args = ["--child", "receive", "--legs", str(n), "--first", str(1000 + 500 * k), *common]
+            children.append(Child(args, work / f"r{k}.log"))
+        for child in children[1:]:
+            child.expect()
+        time.sleep(1.0)  # every leg past its first keyframe
+        before = cpu()
+        for child in children:
+            child.tell("start")
+        time.sleep(seconds)
+        for child in children:
+            child.tell("stop")
+        after = cpu()
+        results = [json.loads(child.expect()) for child in children]
+    finally:
+        for child in children:
+            child.stop()
+        if control is not None:
+            control.ask(op="stop")
+        if isinstance(relay, Child):
+            relay.proc.wait(30)
+            relay.stop()
+        else:
+            relay.terminate()
+            relay.wait(30)
+    elapsed = statistics.mean(r["elapsed"] for r in results)
+    expected, received = sum(r["expected"] for r in results), sum(r["received"] for r in results)
+    latency = results[0]["latency"]
+    relay_cpu = after["cpu"] - before["cpu"]
+    forwarded = after.get("forwarded", 0) - before.get("forwarded", 0)
+    return {
+        "mode": mode,
+        "legs": legs,
+        "relay_cpu_pct": 100 * relay_cpu / elapsed,
+        "relay_cpu_pct_per_leg": 100 * relay_cpu / elapsed / legs,
+        "us_per_forwarded_packet": 1e6 * relay_cpu / forwarded if forwarded else None,
+        "load_cpu_pct": 100 * sum(r["cpu"] for r in results) / elapsed,
+        "mbps_per_leg": sum(r["bytes"] for r in results) * 8 / elapsed / legs / 1e6,
+        "loss_pct": 100 * (expected - received) / expected if expected else None,
+        "latency_p50_ms": 1000 * pct(latency, 0.5) if latency else None,
+        "latency_p99_ms": 1000 * pct(latency, 0.99) if latency else None,
+        "relay_delay_p50_ms": _ms(after.get("delay", [None])[0]),
+        "relay_delay_p99_ms": _ms(after.get("delay", [None, None])[1]),
+    }
+
+
+def through_janus(legs: int, seconds: float, clip: Path, work: Path) -> dict[str, Any]:
+    """``one_load`` of Janus, run in a private network namespace (Janus ignores loopback interfaces)."""
+    command = [sys.executable, __file__, "--janus-run", str(work), "--legs", str(legs)]
+    command += ["--seconds", str(seconds), "--clip", str(clip)]
+    out = subprocess.run(janus.in_namespace(command), capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"janus run failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
+    return "—" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
+    print(
+        "| relay | legs | relay CPU, % of a core | CPU per leg | µs CPU per packet out | loss | Mbps per leg "
+        "| one-way p50 / p99 ms | added per hop p50 / p99 ms | load generator CPU |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    names = {
+        "forward": "Cầu Họp (forwarding)",
+        "transcode": "aiortc MediaRelay (transcoding)",
+        "janus": "Janus",
+    }
+    for r in rows:
+        added = "—"
+        if r["latency_p50_ms"] is not None:
+            r["added_p50_ms"] = r["latency_p50_ms"] - base["latency_p50_ms"]
+            r["added_p99_ms"] = r["latency_p99_ms"] - base["latency_p99_ms"]
+            added = f"{r['added_p50_ms']:.1f} / {r['added_p99_ms']:.1f}"
+        print(
+            f"| {names[r['mode']]} | {r['legs']} | {r['relay_cpu_pct']:.0f}% | {r['relay_cpu_pct_per_leg']:.2f}% "
+            f"| {fmt(r['us_per_forwarded_packet'], 0)} | {fmt(r['loss_pct'], 2, '%')} "
+            f"| {r['mbps_per_leg']:.2f} | {fmt(r['latency_p50_ms'])} / {fmt(r['latency_p99_ms'])} | {added} "
+            f"| {r['load_cpu_pct']:.0f}% |"
+        )
+
+
+def verdicts(rows: list[dict[str, Any]]) -> None:
+    ours = [r for r in rows if r["mode"] == "forward"]
+    clean = [r for r in ours if r["loss_pct"] is not None and r["loss_pct"] <= 1.0]
+    most = max(clean, key=lambda r: r["legs"]) if clean else None
+    transcode = next((r for r in rows if r["mode"] == "transcode"), None)
+
+    def say_target(name: str, ok: bool, detail: str) -> None:
+        print(f"- {name}: **{'met' if ok else 'not met'}** ({detail})")
+
+    print()
+    if most is None:
+        say_target("≥ 150 legs with ≤ 1% loss", False, "no run stayed under 1% loss")
+        return
+    say_target(
+        "≥ 150 legs with ≤ 1% loss (one relay process)",
+        most["legs"] >= 150,
+        f"most legs measured under 1% loss: {most['legs']}, {most['loss_pct']:.2f}% lost, "
+        f"relay at {most['relay_cpu_pct']:.0f}% of one core",
+    )
+    say_target(
+        "≤ 5 ms added latency per hop",
+        most.get("added_p99_ms", 99) <= 5,
+        f"at {most['legs']} legs: p50 {fmt(most.get('added_p50_ms'))} ms, p99 {fmt(most.get('added_p99_ms'))} ms; "
+        f"inside the relay p50 {fmt(most['relay_delay_p50_ms'], 2)} ms, "
+        f"p99 {fmt(most['relay_delay_p99_ms'], 2)} ms",
+    )
+    if transcode is not None:
+        ratio = most["relay_cpu_pct_per_leg"] / transcode["relay_cpu_pct_per_leg"]
+        say_target(
+            "CPU per leg ≤ 10% of the transcoding relay",
+            ratio <= 0.10,
+            f"{most['relay_cpu_pct_per_leg']:.2f}% at {most['legs']} legs vs "
+            f"{transcode['relay_cpu_pct_per_leg']:.1f}% at {transcode['legs']} legs: {ratio:.1%}",
+        )
+    for r in rows:
+        if r["mode"] == "janus":
+            same = next((o for o in ours if o["legs"] == r["legs"]), None)
+            if same is not None:
+                print(
+                    f"- Janus at {r['legs']} legs: {r['relay_cpu_pct_per_leg']:.2f}% per leg, "
+                    f"Cầu Họp / Janus CPU per leg: {same['relay_cpu_pct_per_leg'] / r['relay_cpu_pct_per_leg']:.1f}×"
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--legs", default="20,60,100,150", help="receiving legs through the forwarding relay")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measurement window per run")
+    parser.add_argument("--transcode-legs", type=int, default=4)
+    parser.add_argument("--janus-legs", default="20,150", help="legs through Janus ('' to skip)")
+    parser.add_argument("--serve", choices=["forward", "transcode"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["publish", "receive"], help=argparse.SUPPRESS)
+    parser.add_argument("--relay", choices=["forward", "transcode", "janus"], help=argparse.SUPPRESS)
+    parser.add_argument("--direct", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--room", type=int, default=1234, help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=int, default=100, help=argparse.SUPPRESS)
+    parser.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--janus-run", type=Path, help=argparse.SUPPRESS)  # its work folder
+    args = parser.parse_args()
+    uvloop.install()  # as under `cauhop serve` (uvicorn picks uvloop when installed), and a cheaper load
+    if args.serve:
+        asyncio.run(serve(args.serve, args.port))
+        return
+    if args.child:
+        frames = read_clip(args.clip)
+        legs = int(args.legs)
+        asyncio.run(load_child(args.child, args.relay, args.port, args.room, legs, args.first, frames))
+        return
+    if args.direct:
+        say(json.dumps(asyncio.run(direct(args.seconds, read_clip(args.clip)))))
+        return
+    if args.janus_run:  # inside the private network namespace (see relay_janus)
+        say(json.dumps(one_load("janus", int(args.legs), args.seconds, args.clip, args.janus_run)))
+        return
+    began, load_before = time.time(), load_average()
+    with tempfile.TemporaryDirectory(prefix="cauhop-bench-relay-") as tmp:
+        work = Path(tmp)
+        clip = work / "clip.pickle"
+        make_clip(clip)
+        probe = Child(["--direct", "--seconds", str(args.seconds), "--clip", str(clip)], work / "direct.log")
+        base = json.loads(probe.expect())
+        probe.stop()
+        print(f"direct (no relay): {base}", file=sys.stderr, flush=True)
+        plan = [("forward", int(n)) for n in args.legs.split(",")] + [("transcode", args.transcode_legs)]
+        why_not = janus.missing()
+        if args.janus_legs and why_not is None:
+            plan += [("janus", int(n)) for n in args.janus_legs.split(",")]
+        rows = []
+        for mode, legs in plan:
+            if mode == "janus":
+                row = through_janus(legs, args.seconds, clip, work)
+            else:
+                row = one_load(mode, legs, args.seconds, clip, work)
+            print(f"{mode} {legs}: {json.dumps(row)}", file=sys.stderr, flush=True)
+            rows.append(row)
+    print(
+        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}, {time.time() - began:.0f} s; load average "
+        f"before {load_before}, after {load_average()} ({os.cpu_count()} cores). Direct publisher → receiver "
+        f"(no relay): one-way p50 {base['latency_p50_ms']:.2f} ms, p99 {base['latency_p99_ms']:.2f} ms.\n"
+    )
+    table(rows, base)
+    verdicts(rows)
+    if why_not is not None:
+        print(f"- Janus: not measured: {why_not}")
+
+
+if __name__ == "__main__":
+    main()
