@@ -35,8 +35,12 @@ services: $(STAMP)
 services-stop:
 	bash scripts/services stop
 
+## make bench: every benchmark in bench/ (a few minutes each; figures and commands in bench/RESULTS.md)
 bench: $(STAMP)
 	$(PY) bench/scheduling.py
+	$(PY) bench/fanout.py
+	$(PY) bench/documents.py
+	$(PY) bench/relay.py
 
 clean:
 	rm -rf $(VENV) data .services test-output
