@@ -44,6 +44,7 @@ from tests.test_jobs import (
     demo,
     local,
     move,
+    reschedule,
     sent,
     services,
 )
@@ -236,3 +237,26 @@ def test_comments_close_at_a_moved_deadline_once_across_a_restart(
         (draft, 3, local("2031-04-11 17:00"))
     ]
     assert Counter(o for o, _ in runs(engine, mid, "comments_closed")) == {"done": 1}
+
+
+def test_the_agenda_deadline_follows_a_reschedule_and_goes_with_a_cancellation(
+    services: Factory, engine: Engine, demo: Demo
+) -> None:
+    clock = FakeClock(local("2031-05-01 09:00"))
+    svc = services(clock)
+    mid = create_meeting(engine, demo, clock.now, "2031-05-08T08:00", "2031-05-08T10:00", bps=[])
+    move(engine, mid, Status.scheduled, clock.now)
+    svc.on_meeting_changed(mid)
+    job = f"m{mid}:agenda_deadline"
+    assert stored_at(svc, job) == local("2031-05-05 08:00")
+    advance(svc, clock, local("2031-05-02 09:00"))
+    reschedule(engine, mid, "2031-05-12T14:00", "2031-05-12T16:00", clock.now)
+    svc.on_meeting_changed(mid)
+    assert stored_at(svc, job) == local("2031-05-09 14:00")
+    advance(svc, clock, local("2031-05-06 09:00"))  # the old deadline passed: nothing
+    assert [k for k, *_ in sent(engine, mid) if k == "agenda_deadline"] == []
+    move(engine, mid, Status.cancelled, clock.now)
+    svc.on_meeting_changed(mid)
+    assert stored_at(svc, job) is None
+    advance(svc, clock, local("2031-05-13 09:00"))
+    assert [k for k, *_ in sent(engine, mid) if k == "agenda_deadline"] == []
