@@ -16,8 +16,8 @@ from tests.browser.helpers import Api, Contexts, shot
 
 MEETING = 1
 
-# Test instrumentation only: remember every RTCPeerConnection the page makes, and keep the video figures of
-# the connected one from its getStats() in window.__video (refreshed every 200 ms).
+# Test instrumentation only: remember every RTCPeerConnection and media-signaling WebSocket the page makes,
+# and keep the figures of the connected peer connection from its getStats() in window.__video (every 200 ms).
 TRACK_PEERS = """
 (() => {
   const Native = window.RTCPeerConnection;
@@ -25,17 +25,26 @@ TRACK_PEERS = """
   window.RTCPeerConnection = class extends Native {
     constructor(...args) { super(...args); peers.push(this); }
   };
+  const NativeSocket = window.WebSocket;
+  window.__rtcSockets = [];
+  window.WebSocket = class extends NativeSocket {
+    constructor(...args) {
+      super(...args);
+      if (String(args[0]).includes('/ws/rtc/')) window.__rtcSockets.push(this);
+    }
+  };
   window.__video = null;
   setInterval(async () => {
     const pc = peers.filter((p) => p.connectionState === 'connected').pop();
     if (!pc) return;
-    const out = { bytesSent: 0, framesDecoded: 0, framesSent: 0 };
+    const out = { peer: peers.indexOf(pc), bytesSent: 0, framesDecoded: 0, videoPackets: 0, audioPackets: 0 };
     (await pc.getStats()).forEach((s) => {
-      if (s.type === 'outbound-rtp' && s.kind === 'video') {
-        out.bytesSent += s.bytesSent || 0;
-        out.framesSent += s.framesSent || 0;
+      if (s.type === 'outbound-rtp' && s.kind === 'video') out.bytesSent += s.bytesSent || 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        out.framesDecoded += s.framesDecoded || 0;
+        out.videoPackets += s.packetsReceived || 0;
       }
-      if (s.type === 'inbound-rtp' && s.kind === 'video') out.framesDecoded += s.framesDecoded || 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPackets += s.packetsReceived || 0;
     });
     window.__video = out;
   }, 200);
@@ -49,14 +58,14 @@ def media_context(contexts: Contexts, username: str) -> BrowserContext:
     return ctx
 
 
-def wait_for_video(page: Page, *, sent_more_than: int = -1, decoded_more_than: int = -1) -> dict[str, int]:
-    """Wait until the page's connection has sent more video bytes / decoded more frames than given."""
+def wait_for_video(page: Page, **more_than: int) -> dict[str, int]:
+    """Wait until the page's connected peer connection has figures above these (e.g. ``bytesSent=0``)."""
     page.wait_for_function(
-        """([sent, decoded]) => {
+        """(more) => {
             const v = window.__video;
-            return !!v && v.bytesSent > sent && v.framesDecoded > decoded;
+            return !!v && Object.entries(more).every(([k, n]) => v[k] > n);
         }""",
-        arg=[sent_more_than, decoded_more_than],
+        arg=more_than,
         polling=250,
         timeout=20_000,
     )
@@ -101,7 +110,7 @@ def test_bridge_point_console_sends_and_receives_video_and_the_chair_console_see
     # The district receives the chair's room (the operator's camera) as soon as both are in the call.
     expect(room.locator('[data-tile="chair"] .tile-name')).to_have_text(host["name"])
     tile_playing(room, "chair")
-    assert wait_for_video(room, decoded_more_than=0)["framesDecoded"] > 0
+    assert wait_for_video(room, framesDecoded=0)["framesDecoded"] > 0
     expect(operator.locator('[data-tile="chair"] .tile-empty')).to_contain_text("Đây là điểm cầu chủ trì")
 
     # The chair gives the district the floor: the operator's room now sees and hears it as the speaker.
@@ -110,8 +119,8 @@ def test_bridge_point_console_sends_and_receives_video_and_the_chair_console_see
     chair.command(MEETING, type="floor_grant", request_id=request["id"])
     expect(operator.locator('[data-tile="speaker"] .tile-name')).to_have_text(district["name"])
     tile_playing(operator, "speaker")
-    before = wait_for_video(operator)
-    after = wait_for_video(operator, sent_more_than=before["bytesSent"] + 20_000, decoded_more_than=0)
+    before = wait_for_video(operator, bytesSent=0)
+    after = wait_for_video(operator, bytesSent=before["bytesSent"] + 20_000, framesDecoded=0)
     assert after["bytesSent"] > before["bytesSent"] and after["framesDecoded"] > 0
 
     # Connection quality, measured in the page from getStats().
@@ -125,5 +134,37 @@ def test_bridge_point_console_sends_and_receives_video_and_the_chair_console_see
     console.goto(f"/app/chair/{MEETING}")
     expect(console.locator('[data-tile="speaker"] .tile-name')).to_have_text(district["name"])
     tile_playing(console, "speaker")
-    assert wait_for_video(console, decoded_more_than=0)["bytesSent"] == 0  # receive only
+    assert wait_for_video(console, framesDecoded=0)["bytesSent"] == 0  # receive only
     shot(console, "chair-console-call")
+
+
+def test_a_bridge_point_comes_back_by_itself_after_its_link_drops_and_low_bandwidth_keeps_only_sound(
+    contexts: Contexts, as_user: Callable[[str], Api]
+) -> None:
+    as_user("chair").command(MEETING, type="start")
+    district = next(bp for bp in as_user("chair").get("/api/bridge-points") if bp["code"] == "BP-D01-UBND")
+    operator = media_context(contexts, "operator").new_page()
+    operator.goto(f"/app/bridge/{MEETING}")
+    join(operator)
+    room = media_context(contexts, "secretary").new_page()
+    room.goto(f"/app/bridge/{MEETING}?bp={district['id']}")
+    join(room)
+    first = wait_for_video(room, framesDecoded=0)
+
+    # The signaling link drops: the console says so, joins again on a fresh connection (new ICE
+    # credentials), and the chair's picture comes back without anyone acting.
+    room.evaluate("window.__rtcSockets.at(-1).close()")
+    expect(room.locator(".call-state")).to_have_text("Đã vào cuộc gọi", timeout=20_000)
+    again = wait_for_video(room, peer=first["peer"], framesDecoded=0)
+    assert again["peer"] > first["peer"]
+    tile_playing(room, "chair")
+    assert room.evaluate("window.__rtcSockets.length") == 2
+
+    # Low bandwidth: the pictures stop coming, the sound goes on.
+    room.get_by_text("Chế độ băng thông thấp", exact=True).click()
+    expect(room.locator(".video-area")).to_contain_text("Chỉ nhận âm thanh và trang tài liệu")
+    expect(room.locator(".tiles")).to_be_hidden()
+    settled = wait_for_video(room, audioPackets=again["audioPackets"])
+    later = wait_for_video(room, audioPackets=settled["audioPackets"] + 100)  # two seconds of sound
+    assert later["videoPackets"] - settled["videoPackets"] < 5
+    shot(room, "bridge-point-low-bandwidth")

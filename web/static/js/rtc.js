@@ -14,6 +14,7 @@
 const BACKOFF = [500, 1000, 2000, 4000, 8000];
 const STATS_EVERY = 2000;
 const DISCONNECTED_GRACE = 4000;
+const PING_EVERY = 20000; // keeps the signaling socket alive through proxies during a long meeting
 
 export function rtcUrl(meetingId) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -67,11 +68,12 @@ export class RtcClient extends EventTarget {
     this.setState('connecting');
     this.openSocket();
     this.timers.stats = setInterval(() => this.measure(), STATS_EVERY);
+    this.timers.ping = setInterval(() => this.send({ type: 'ping' }), PING_EVERY);
   }
 
   close() {
     this.setState('closed');
-    for (const timer of Object.values(this.timers)) clearTimeout(timer), clearInterval(timer);
+    for (const timer of Object.values(this.timers)) clearInterval(timer); // clears timeouts as well
     this.timers = {};
     this.closePeer();
     if (this.ws) this.ws.close();
@@ -115,7 +117,9 @@ export class RtcClient extends EventTarget {
       this.iceServers = m.ice_servers;
       this.offer();
     } else if (m.type === 'answer') {
-      this.pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((err) => this.failed(String(err)));
+      const pc = this.pc;
+      if (!pc || pc.signalingState !== 'have-local-offer') return; // an answer to an offer since replaced
+      pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((err) => this.failed(String(err)));
     } else if (m.type === 'slots') {
       this.speaker = m.speaker;
       this.chair = m.chair;
@@ -164,7 +168,8 @@ export class RtcClient extends EventTarget {
     pc.addEventListener('icecandidate', (e) => {
       const c = e.candidate;
       if (this.pc !== pc || (c && /\s[^\s]+\.local\s/.test(c.candidate))) return;
-      this.send({ type: 'candidate', candidate: c ? c.candidate : '', sdpMid: c && c.sdpMid, sdpMLineIndex: c && c.sdpMLineIndex });
+      const [candidate, sdpMid, sdpMLineIndex] = c ? [c.candidate, c.sdpMid, c.sdpMLineIndex] : ['', null, null];
+      this.send({ type: 'candidate', candidate, sdpMid, sdpMLineIndex });
     });
     pc.addEventListener('connectionstatechange', () => this.onConnection(pc));
     try {

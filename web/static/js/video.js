@@ -9,18 +9,21 @@ import { h, patch } from './ui.js';
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15 } };
 
-function tile(role, { muted = false, self = false } = {}) {
+function play(video) {
+  // Autoplay may be refused until the user interacts with the page: try again on the next click.
+  video.play().catch(() => document.addEventListener('click', () => video.play().catch(() => {}), { once: true }));
+}
+
+function tile(role, { muted = false } = {}) {
   const video = h('video', { autoplay: true, playsInline: true, muted });
   const caption = h('figcaption', { class: 'tile-name' });
   const empty = h('p', { class: 'tile-empty' });
-  const el = h('figure', { class: `tile tile-${role}${self ? ' tile-self' : ''}`, 'data-tile': role }, video, empty, caption);
+  const el = h('figure', { class: `tile tile-${role}`, 'data-tile': role }, video, empty, caption);
   return {
     el,
-    video,
     show(stream, name, emptyText) {
       if (video.srcObject !== stream) video.srcObject = stream;
-      // Autoplay may be refused until the user interacts with the page: try again on the next click.
-      if (video.paused && stream) video.play().catch(() => document.addEventListener('click', () => video.play().catch(() => {}), { once: true }));
+      if (video.paused) play(video);
       el.classList.toggle('tile-off', !name);
       caption.textContent = name || '';
       empty.textContent = name ? '' : emptyText;
@@ -41,55 +44,55 @@ function fmtRate(bps) {
   return bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} Mbps` : `${Math.round(bps / 1000)} kbps`;
 }
 
+const noFigures = (key = 'call.quality.none') => h('span', { class: 'muted', i18n: key });
+
 // The connection's numbers, refreshed as the client measures them.
 export function qualityView(client) {
-  const el = h('div', { class: 'call-quality', 'data-testid': 'call-quality' }, h('span', { class: 'muted', i18n: 'call.quality.none' }));
+  const el = h('div', { class: 'call-quality', 'data-testid': 'call-quality' }, noFigures());
+  const figure = (labelKey, name, text) => [h('dt', { i18n: labelKey }), h('dd', { 'data-figure': name, text })];
   client.on('quality', (q) => {
+    const kind = q.verdict === 'good' ? 'badge-ok' : 'badge-warn';
     patch(
       el,
-      q.verdict
-        ? h('span', { class: `badge ${q.verdict === 'good' ? 'badge-ok' : 'badge-warn'}`, i18n: `call.verdict.${q.verdict}` })
-        : null,
+      q.verdict ? h('span', { class: `badge ${kind}`, i18n: `call.verdict.${q.verdict}` }) : null,
       h(
         'dl',
         { class: 'quality-figures' },
-        h('dt', { i18n: 'call.rtt' }),
-        h('dd', { 'data-figure': 'rtt', text: q.rtt === null ? '—' : `${Math.round(q.rtt * 1000)} ms` }),
-        h('dt', { i18n: 'call.loss' }),
-        h('dd', { 'data-figure': 'loss', text: q.loss === null ? '—' : `${(q.loss * 100).toFixed(1)} %` }),
-        h('dt', { i18n: 'call.up' }),
-        h('dd', { 'data-figure': 'up', text: fmtRate(q.sendBps) }),
-        h('dt', { i18n: 'call.down' }),
-        h('dd', { 'data-figure': 'down', text: fmtRate(q.receiveBps) }),
+        figure('call.rtt', 'rtt', q.rtt === null ? '—' : `${Math.round(q.rtt * 1000)} ms`),
+        figure('call.loss', 'loss', q.loss === null ? '—' : `${(q.loss * 100).toFixed(1)} %`),
+        figure('call.up', 'up', fmtRate(q.sendBps)),
+        figure('call.down', 'down', fmtRate(q.receiveBps)),
       ),
     );
   });
-  client.on('state', ({ state }) =>
-    patch(el, h('span', { class: 'muted', i18n: state === 'connected' ? 'call.quality.wait' : 'call.quality.none' })),
-  );
+  client.on('state', ({ state }) => patch(el, noFigures(state === 'connected' ? 'call.quality.wait' : undefined)));
   return el;
+}
+
+function toggle(key, onChange) {
+  const box = h('input', { type: 'checkbox', checked: true, 'data-key': key });
+  box.addEventListener('change', () => onChange(box.checked));
+  return h('label', { class: 'call-toggle' }, box, h('span', { i18n: key }));
+}
+
+function button(key, onClick, cls = 'btn') {
+  return h('button', { type: 'button', class: cls, 'data-key': key, i18n: key, on: { click: onClick } });
 }
 
 // A bridge point's call: {el, quality, setLow(on), onSuggestLow} (set the last to accept the relay's
 // suggestion of low-bandwidth mode).
 export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}) {
   const el = h('div', { class: 'video-area call', 'data-slot': 'video' });
-  const quality = h('div', { class: 'call-quality-slot' }, h('span', { class: 'muted', i18n: 'call.quality.none' }));
+  const quality = h('div', { class: 'call-quality-slot' }, noFigures());
   let low = lowBandwidth;
   let client = null;
   let media = null;
+  const title = () => h('p', { class: 'video-title', i18n: low ? 'video.low' : 'video.bridge' });
   const lowNote = () => (low ? h('p', { class: 'video-note', i18n: 'video.lowNote' }) : null);
+  const idle = () => patch(el, title(), lowNote(), button('call.join', join, 'btn btn-primary btn-large'));
 
-  const idle = (error) =>
-    patch(
-      el,
-      h('p', { class: 'video-title', i18n: low ? 'video.low' : 'video.bridge' }),
-      lowNote(),
-      error ? h('p', { class: 'notice notice-error', role: 'alert', text: error }) : null,
-      h('button', { type: 'button', class: 'btn btn-primary btn-large', 'data-key': 'join', i18n: 'call.join', on: { click: join } }),
-    );
-
-  async function join() {
+  async function join(e) {
+    e.currentTarget.disabled = true;
     let warning = null;
     try {
       media = await navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
@@ -97,50 +100,51 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
       warning = t('call.noDevices', { detail: err.message || err.name });
     }
     client = new RtcClient(meetingId, { bridgePointId: room.id, slots: 2, lowBandwidth: low, media });
-    const speaker = tile('speaker');
-    const chair = tile('chair');
-    const self = tile('self', { muted: true, self: true });
-    const tiles = h('div', { class: 'tiles' }, speaker.el, chair.el, media ? self.el : null);
+    const [speaker, chair, own] = [tile('speaker'), tile('chair'), tile('self', { muted: true })];
+    const tiles = h('div', { class: 'tiles' }, speaker.el, chair.el, media ? own.el : null);
     const suggestion = h('div', { class: 'call-suggestion' });
+    const name = (slot) => slot.bridgePointId && names.room(slot.bridgePointId);
     const render = () => {
       const [s0, s1] = client.slots;
-      if (s0) speaker.show(s0.stream, s0.bridgePointId && names.room(s0.bridgePointId), t('call.noSpeaker'));
-      const mine = client.chair === room.id;
-      if (s1) chair.show(s1.stream, s1.bridgePointId && names.room(s1.bridgePointId), t(mine ? 'call.youChair' : 'call.noChair'));
-      if (media) self.show(media, t('call.you', { name: room.name }), '');
+      if (s0) speaker.show(s0.stream, name(s0), t('call.noSpeaker'));
+      if (s1) chair.show(s1.stream, name(s1), t(client.chair === room.id ? 'call.youChair' : 'call.noChair'));
+      if (media) own.show(media, t('call.you', { name: room.name }), '');
       tiles.hidden = low;
     };
     const mute = (kind) => (on) => {
       client.mute(kind, !on);
       for (const track of media.getTracks()) if (track.kind === kind) track.enabled = on;
     };
-    const mic = toggle('call.mic', mute('audio'));
-    const cam = toggle('call.camera', mute('video'));
-    const leave = h('button', { type: 'button', class: 'btn', 'data-key': 'leave', i18n: 'call.leave', on: { click: stop } });
     client.on('slots', render).on('state', render);
     client.on('pause', (p) => el.classList.toggle('call-paused', p.video));
-    client.on('suggest', (reason) =>
+    client.on('suggest', (reason) => {
+      if (low) return;
+      const accept = () => call.onSuggestLow && call.onSuggestLow();
       patch(
         suggestion,
-        low
-          ? null
-          : h(
-              'div',
-              { class: 'notice notice-warn', role: 'alert' },
-              h('span', { text: t('call.suggestLow', { reason }) }),
-              ' ',
-              h('button', { type: 'button', class: 'btn', i18n: 'call.useLow', on: { click: () => call.onSuggestLow && call.onSuggestLow() } }),
-            ),
-      ),
-    );
+        h(
+          'div',
+          { class: 'notice notice-warn', role: 'alert' },
+          h('span', { text: t('call.suggestLow', { reason }) }),
+          ' ',
+          button('call.useLow', accept),
+        ),
+      );
+    });
     patch(
       el,
-      h('p', { class: 'video-title', i18n: low ? 'video.low' : 'video.bridge' }),
+      title(),
       lowNote(),
       warning ? h('p', { class: 'notice notice-warn', role: 'alert', text: warning }) : null,
       suggestion,
       tiles,
-      h('div', { class: 'call-bar' }, stateLine(client), media ? mic : null, media ? cam : null, leave),
+      h(
+        'div',
+        { class: 'call-bar' },
+        stateLine(client),
+        media ? [toggle('call.mic', mute('audio')), toggle('call.camera', mute('video'))] : null,
+        button('call.leave', stop),
+      ),
     );
     patch(quality, qualityView(client));
     client.start();
@@ -151,7 +155,7 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
     if (client) client.close();
     if (media) for (const track of media.getTracks()) track.stop();
     client = media = null;
-    patch(quality, h('span', { class: 'muted', i18n: 'call.quality.none' }));
+    patch(quality, noFigures());
     idle();
   }
 
@@ -164,11 +168,9 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
       low = on;
       if (!client) return idle();
       client.setLowBandwidth(on);
-      const title = el.querySelector('.video-title');
-      title.dataset.i18n = on ? 'video.low' : 'video.bridge';
-      title.textContent = t(title.dataset.i18n);
+      el.querySelector('.video-title').replaceWith(title());
       const note = el.querySelector(':scope > .video-note');
-      if (on && !note) title.after(lowNote());
+      if (on && !note) el.querySelector('.video-title').after(lowNote());
       if (!on && note) note.remove();
       el.querySelector('.tiles').hidden = on;
       patch(el.querySelector('.call-suggestion'));
@@ -177,22 +179,17 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
   return call;
 }
 
-function toggle(key, onChange) {
-  const box = h('input', { type: 'checkbox', checked: true, 'data-key': key });
-  box.addEventListener('change', () => onChange(box.checked));
-  return h('label', { class: 'call-toggle' }, box, h('span', { i18n: key }));
-}
-
 // The chair's console: the speaker large, then the last-N rooms, receive only (no sound: the chair's room
 // hears the call through its own bridge point).
 export function consoleCall(meetingId, names, { lastN = 4 } = {}) {
   const client = new RtcClient(meetingId, { console: true, slots: 1 + lastN });
   const tiles = Array.from({ length: 1 + lastN }, (_, i) => tile(i === 0 ? 'speaker' : 'room', { muted: true }));
-  const render = () =>
-    client.slots.forEach((s, i) =>
-      tiles[i].show(s.stream, s.bridgePointId && names.room(s.bridgePointId), t(i === 0 ? 'call.noSpeaker' : 'call.noRoom')),
-    );
-  client.on('slots', render);
+  client.on('slots', () =>
+    client.slots.forEach((s, i) => {
+      const name = s.bridgePointId && names.room(s.bridgePointId);
+      tiles[i].show(s.stream, name, t(i === 0 ? 'call.noSpeaker' : 'call.noRoom'));
+    }),
+  );
   const el = h(
     'div',
     { class: 'video-area call call-console', 'data-slot': 'video' },
