@@ -73,6 +73,8 @@ export class AgendaBuilder {
     this.editing = null;
     this.deleting = null;
     this.dragging = null;
+    this.pending = 0; // reorders sent and not yet answered
+    this.saving = Promise.resolve();
     this.open = new Set();
     this.boxes = new Map();
     this.onComments = comments;
@@ -282,20 +284,29 @@ export class AgendaBuilder {
     await this.reorder(order, id, delta < 0 ? 'up' : 'down');
   }
 
-  // Put the agenda in `order` (every item id): shown at once, then stored; the moved item keeps the focus.
+  // Put the agenda in `order` (every item id): shown at once, then stored — one request after another, so
+  // quick moves land in the order they were made; the moved item keeps the focus.
   async reorder(order, movedId, direction) {
     const byId = new Map(this.items.map((x) => [x.id, x]));
     const moved = byId.get(movedId);
     this.items = order.map((id) => byId.get(id));
     this.render();
     if (direction) this.keepFocus(movedId, direction);
+    this.pending += 1;
+    const put = () => request('PUT', `${this.base}/agenda/order`, { body: { item_ids: order } });
+    const mine = this.saving.then(put, put);
+    this.saving = mine;
     try {
-      this.items = await request('PUT', `${this.base}/agenda/order`, { body: { item_ids: order } });
-      this.render();
-      if (direction) this.keepFocus(movedId, direction);
+      const stored = await mine;
+      this.pending -= 1;
+      if (this.pending === 0) {
+        this.items = stored;
+        this.render();
+      }
       this.say(t('agenda.moved', { title: moved.title, pos: order.indexOf(movedId) + 1, n: order.length }));
       this.changed();
     } catch (err) {
+      this.pending -= 1;
       showError(err);
       await this.load();
     }
