@@ -103,7 +103,6 @@ def test_annotations_made_offline_are_sent_on_reconnect_and_stored_once(
     overlay = page.locator(".page-overlay")
     expect(overlay).to_have_attribute("data-marks", "1")
     expect(page.locator(".pin")).to_have_count(1)
-    saved_for_offline(page, 40)
 
     ctx.set_offline(True)
     expect(page.locator(".conn")).to_have_text("Mất mạng")
@@ -211,6 +210,28 @@ def test_shared_annotations_appear_live_and_comments_close_at_the_deadline(
     assert status == 201
     expect(page.locator(".pin.shared")).to_have_count(1)  # live: no reload
     expect(page.get_by_role("button", name="Ghi chú chia sẻ: Lưu ý điều 2")).to_be_visible()
+
+    words = as_user("delegate09").get(f"/api/documents/{doc}/pages/2/text")["words"][:5]
+    box = page.locator(".page-overlay").bounding_box()
+    assert box is not None
+
+    def at(w: dict[str, float]) -> tuple[float, float]:
+        assert box is not None
+        x, y = (w["x0"] + w["x1"]) / 2, (w["y0"] + w["y1"]) / 2
+        return box["x"] + box["width"] * x, box["y"] + box["height"] * y
+
+    page.get_by_role("button", name="Tô sáng", exact=True).click()
+    page.mouse.move(*at(words[0]))
+    page.mouse.down()
+    page.mouse.move(*at(words[2]))
+    page.mouse.move(*at(words[-1]))
+    page.mouse.up()
+    expect(page.locator(".page-overlay")).to_have_attribute("data-marks", "2")  # the shared note + mine
+    expect(page.locator(".marks .hl.mine")).not_to_have_count(0)
+    (mark,) = [
+        a for a in as_user("delegate09").get(f"/api/documents/{doc}/annotations") if a["kind"] == "highlight"
+    ]
+    assert mark["page"] == 2 and mark["anchor"]["quote"] == " ".join(w["text"] for w in words)
 
     expect(page.locator(".comment-deadline")).to_contain_text("Nhận góp ý đến")
     page.get_by_label("Ý kiến góp ý").fill("Đề nghị làm rõ cơ sở tính dự toán thu.")

@@ -102,7 +102,21 @@ async function prefetch(urls, tag, client) {
     }
   };
   await Promise.all(Array.from({ length: PREFETCH_AT_ONCE }, worker));
-  report();
+  if (client) client.postMessage({ type: 'prefetched', tag, done, total: urls.length, final: true });
+  if (done === urls.length) await dropOtherVersions(urls);
+}
+
+// A document's pages of older versions go once the current version's are all kept.
+async function dropOtherVersions(urls) {
+  const current = new Set(urls.map((u) => new URL(u, self.location.origin)).map((u) => `${u.pathname.split('/pages/')[0]}?${u.searchParams.get('v')}`));
+  const cache = await caches.open(PAGES);
+  for (const request of await cache.keys()) {
+    const url = new URL(request.url);
+    const [doc] = url.pathname.split('/pages/');
+    if ([...current].some((c) => c.startsWith(`${doc}?`)) && !current.has(`${doc}?${url.searchParams.get('v')}`)) {
+      await cache.delete(request);
+    }
+  }
 }
 
 self.addEventListener('message', (event) => {

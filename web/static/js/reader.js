@@ -59,6 +59,7 @@ export class Reader {
     );
     live.on('event', (msg) => this.onEvent(msg));
     live.on('hello', () => this.marks.renderTools());
+    window.addEventListener('online', () => this.render());
     startOffline().then((on) => on && this.render());
     this.loadDocs();
   }
@@ -159,7 +160,8 @@ export class Reader {
     const tag = `${doc.id}/${doc.version}/${width}`;
     if (this.prefetched === tag) return;
     const urls = Array.from({ length: doc.pages }, (_, i) => pageUrl(doc, i + 1, width));
-    const asked = prefetch(tag, urls, ({ done, total }) => {
+    const asked = prefetch(tag, urls, ({ done, total, final }) => {
+      if (final && done < total && this.prefetched === tag) this.prefetched = null; // again, once online
       this.saved.dataset.done = String(done);
       this.saved.dataset.total = String(total);
       this.saved.textContent = t(done === total ? 'reader.savedAll' : 'reader.saving', { done, total, title: doc.title });

@@ -55,6 +55,7 @@ export class AnnotationLayer {
     this.shared = false;
     this.marks = new Map(); // document id → annotations from the server
     this.words = new Map(); // "doc/v/page" → words
+    this.asked = new Map(); // "doc/v/page" → the request for them
     this.draft = null;
     this.outbox = new AnnotationOutbox(userId, meetingId);
     this.outbox.on('change', () => this.render());
@@ -156,12 +157,17 @@ export class AnnotationLayer {
     this.view.overlay.setPointerCapture(e.pointerId);
     const at = this.view.fraction(e);
     if (this.tool === 'ink') this.draft = { kind: 'ink', points: [at] };
-    if (this.tool === 'highlight') {
-      const words = this.words.get(this.wordsKey(here.doc, here.page)) || [];
-      const i = nearestWord(words, at);
-      this.draft = i < 0 ? null : { kind: 'highlight', words, from: i, to: i };
-    }
+    if (this.tool === 'highlight') this.draft = { kind: 'highlight', key: this.wordsKey(here.doc, here.page), from: at, to: at };
     this.renderDraft();
+  }
+
+  // The words a highlight drag covers (from the word nearest its start to the one nearest its end).
+  covered(draft) {
+    const words = this.words.get(draft.key) || [];
+    let [a, b] = [nearestWord(words, draft.from), nearestWord(words, draft.to)];
+    if (a < 0 || b < 0) return [];
+    if (a > b) [a, b] = [b, a];
+    return words.slice(a, b + 1);
   }
 
   move(e) {
@@ -171,23 +177,22 @@ export class AnnotationLayer {
       const [px, py] = this.draft.points[this.draft.points.length - 1];
       if (Math.hypot(at[0] - px, at[1] - py) > 0.002) this.draft.points.push(at);
     } else {
-      const i = nearestWord(this.draft.words, at);
-      if (i >= 0) this.draft.to = i;
+      this.draft.to = at;
     }
     this.renderDraft();
   }
 
-  up() {
+  async up() {
     const draft = this.draft;
     const here = this.where();
     this.cancel();
     if (!draft || !here) return;
+    if (draft.kind === 'highlight') await this.wordsOf(here.doc, here.page);
     const base = { page: here.page, version: here.doc.version, visibility: this.visibility() };
     if (draft.kind === 'ink' && draft.points.length > 1) {
       this.outbox.add(here.doc.id, { ...base, kind: 'ink', data: { strokes: [draft.points.slice(0, 5000)] } });
-    } else if (draft.kind === 'highlight') {
-      const [a, b] = [Math.min(draft.from, draft.to), Math.max(draft.from, draft.to)];
-      const words = draft.words.slice(a, b + 1);
+    } else if (draft.kind === 'highlight' && this.covered(draft).length) {
+      const words = this.covered(draft);
       const text = words.map((w) => w.text).join(' ').slice(0, 5000);
       this.outbox.add(here.doc.id, { ...base, kind: 'highlight', data: { rects: lineRects(words).slice(0, 200), text } });
     }
@@ -203,25 +208,27 @@ export class AnnotationLayer {
     const d = this.draft;
     if (!d) return;
     if (d.kind === 'ink') this.svg.append(svg('polyline', { class: 'ink draft', points: scaled(d.points) }));
-    if (d.kind === 'highlight') {
-      const [a, b] = [Math.min(d.from, d.to), Math.max(d.from, d.to)];
-      for (const r of lineRects(d.words.slice(a, b + 1))) this.svg.append(this.rect(r, 'hl draft'));
-    }
+    if (d.kind === 'highlight') for (const r of lineRects(this.covered(d))) this.svg.append(this.rect(r, 'hl draft'));
   }
 
   wordsKey(doc, page) {
     return `${doc.id}/${doc.version}/${page}`;
   }
 
-  async wordsOf(doc, page) {
+  // The page's words (asked once per page and version; a failure is said and asked again next time).
+  wordsOf(doc, page) {
     const key = this.wordsKey(doc, page);
-    if (this.words.has(key)) return;
-    try {
-      const text = await api.get(`/api/documents/${doc.id}/pages/${page}/text`, { v: doc.version });
-      this.words.set(key, text.words);
-    } catch {
-      toast(t('reader.noWords'), 'error');
+    if (!this.asked.has(key)) {
+      const asking = api
+        .get(`/api/documents/${doc.id}/pages/${page}/text`, { v: doc.version })
+        .then((text) => this.words.set(key, text.words))
+        .catch(() => {
+          this.asked.delete(key);
+          toast(t('reader.noWords'), 'error');
+        });
+      this.asked.set(key, asking);
     }
+    return this.asked.get(key);
   }
 
   noteForm(here, at) {
