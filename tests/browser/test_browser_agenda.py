@@ -115,6 +115,14 @@ def test_secretary_builds_the_agenda_uploads_and_publishes_the_packet(
     expect(box.get_by_test_id("upload-progress")).to_have_count(0)
     expect(document).to_have_count(1)
     expect(document).to_contain_text("Dự thảo Nghị quyết về đầu tư công")
+    # a password-protected PDF: refused, with what to do instead
+    locked = {"encryption": pymupdf.mupdf.PDF_ENCRYPT_AES_256, "user_pw": "u", "owner_pw": "o"}
+    secret = text_pdf(tmp_path / "bao-mat.pdf", ["Tài liệu có mật khẩu."], save=locked)
+    target.get_by_label(f"Tải tài liệu PDF lên mục «{ITEMS[1][0]}»").set_input_files(str(secret))
+    expect(box.get_by_role("alert")).to_contain_text(
+        "«bao-mat.pdf»: the PDF is password-protected; upload an unprotected copy", timeout=WORK_MS
+    )
+    expect(document).to_have_count(1)
 
     # a new version: page 3 rewritten
     pages[2] = "Điều 3. Nội dung đã sửa theo ý kiến thẩm tra."
@@ -213,6 +221,9 @@ def test_secretary_handles_a_comment_in_the_summary_table(
     csv_text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "Đề nghị bổ sung nguồn vốn cho các xã vùng cao." in csv_text
     assert f"Giải trình. {answer}" in csv_text
-    expect(page.get_by_role("link", name="Tải bảng (PDF)")).to_have_attribute(
-        "href", f"/api/documents/{draft['id']}/comments.pdf"
-    )
+    table_pdf = page.get_by_role("link", name="Tải bảng (PDF)").get_attribute("href")
+    reply = page.context.request.get(table_pdf or "")
+    assert reply.ok and reply.headers["content-type"] == "application/pdf"
+    with pymupdf.open(stream=reply.body(), filetype="pdf") as printed:
+        text = " ".join(" ".join(p.get_text().split()) for p in printed)
+    assert "Giải trình" in text and "Phụ lục II" in text
