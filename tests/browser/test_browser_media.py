@@ -8,11 +8,14 @@ second browser; the chair gives that room the floor, so it becomes the speaker e
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.browser.helpers import Api, Contexts, shot
+from tests.servers import Server
 
 MEETING = 1
 
@@ -73,9 +76,10 @@ def wait_for_video(page: Page, **more_than: int) -> dict[str, int]:
     return stats
 
 
-def tile_playing(page: Page, tile: str) -> None:
+def tile_playing(page: Page, tile: str | Locator) -> None:
     """The tile's <video> plays decoded pictures: it is not paused, has a size, and has shown frames."""
-    video = page.locator(f'[data-tile="{tile}"] video')
+    found = page.locator(f'[data-tile="{tile}"]') if isinstance(tile, str) else tile
+    video = found.locator("video")
     expect(video).to_be_visible()
     page.wait_for_function(
         """(v) => !v.paused && v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 5""",
@@ -85,13 +89,21 @@ def tile_playing(page: Page, tile: str) -> None:
     )
 
 
+def start_agent(server: Server, bridge_point_id: int) -> subprocess.Popen[bytes]:
+    """``cauhop-agent`` as the secretary (a runner may join as any of the meeting's rooms), for a minute."""
+    command = [sys.executable, "-m", "rtc.agent", "--server", server.base, "--meeting", str(MEETING)]
+    command += ["--bridge-point", str(bridge_point_id), "--username", "secretary", "--password", "demo"]
+    command += ["--host-address", "127.0.0.1", "--duration", "60"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
 def join(page: Page) -> None:
     page.get_by_role("button", name="Tham gia cuộc gọi (camera, micro)").click()
     expect(page.locator(".call-state")).to_have_text("Đã vào cuộc gọi", timeout=20_000)
 
 
 def test_bridge_point_console_sends_and_receives_video_and_the_chair_console_sees_the_speaker(
-    contexts: Contexts, as_user: Callable[[str], Api]
+    contexts: Contexts, as_user: Callable[[str], Api], server: Server
 ) -> None:
     chair = as_user("chair")
     chair.command(MEETING, type="start")
@@ -129,13 +141,23 @@ def test_bridge_point_console_sends_and_receives_video_and_the_chair_console_see
     expect(quality.locator('[data-figure="up"]')).to_have_text(re.compile(r"(kbps|Mbps)$"))
     shot(operator, "bridge-point-call")
 
-    # The chair's console receives the speaker's video (and the rooms, in the last-N tiles).
-    console = media_context(contexts, "chair").new_page()
-    console.goto(f"/app/chair/{MEETING}")
-    expect(console.locator('[data-tile="speaker"] .tile-name')).to_have_text(district["name"])
-    tile_playing(console, "speaker")
-    assert wait_for_video(console, framesDecoded=0)["bytesSent"] == 0  # receive only
-    shot(console, "chair-console-call")
+    # A third room joins with the command-line agent (aiortc, a synthetic camera); the chair's console
+    # receives the speaker's video and, in its last-N tiles, the other rooms: that one.
+    commune = points["BP-D01-X01"]
+    agent = start_agent(server, commune["id"])
+    try:
+        console = media_context(contexts, "chair").new_page()
+        console.goto(f"/app/chair/{MEETING}")
+        expect(console.locator('[data-tile="speaker"] .tile-name')).to_have_text(district["name"])
+        tile_playing(console, "speaker")
+        assert wait_for_video(console, framesDecoded=0)["bytesSent"] == 0  # receive only
+        tile = console.locator('[data-tile="room"]', has_text=commune["name"])
+        expect(tile).to_have_count(1, timeout=20_000)
+        tile_playing(console, tile)
+        shot(console, "chair-console-call")
+    finally:
+        agent.terminate()
+        agent.wait(10)
 
 
 def test_a_bridge_point_comes_back_by_itself_after_its_link_drops_and_low_bandwidth_keeps_only_sound(
