@@ -5,6 +5,7 @@ thu, giải trình) and downloads it as CSV."""
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,14 @@ ITEMS = [
 # the server checks each PDF in a worker process and compiles the packet: allow for a busy machine
 WORK_MS = 60_000
 DRAFT = "Dự thảo Nghị quyết về dự toán ngân sách nhà nước năm 2027"
+
+
+DROP_FILE = """([name, b64]) => {
+    const data = new DataTransfer();
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    data.items.add(new File([bytes], name, { type: 'application/pdf' }));
+    return data;
+}"""
 
 
 def add_item(page: Page, title: str, presenter: str, minutes: str) -> None:
@@ -168,7 +177,8 @@ def test_secretary_handles_a_comment_in_the_summary_table(
     item = page.locator(".agenda-item").filter(has_text=DRAFT)
     pages = [f"Trang {n}: dự toán ngân sách nhà nước năm 2027." for n in (1, 2, 3)]
     pdf = text_pdf(tmp_path / "du-thao.pdf", pages)
-    item.get_by_label(f"Tải tài liệu PDF lên mục «{DRAFT}»").set_input_files(str(pdf))
+    dropped = page.evaluate_handle(DROP_FILE, ["du-thao.pdf", base64.b64encode(pdf.read_bytes()).decode()])
+    item.dispatch_event("drop", {"dataTransfer": dropped})  # the PDF dropped on the item
     expect(item.locator(".agenda-upload").get_by_role("status")).to_contain_text("3 trang", timeout=WORK_MS)
     [draft] = server.request("GET", "/api/meetings/1/documents", token=secretary)[1]
     delegate = server.login("delegate01")

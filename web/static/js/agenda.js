@@ -7,6 +7,8 @@ import { t } from './i18n.js';
 import { field, h, patch, showError } from './ui.js';
 import { filePicker, UploadBox } from './upload.js';
 
+const carriesFiles = (e) => Boolean(e.dataTransfer) && [...e.dataTransfer.types].includes('Files');
+
 function itemForm(values, submitKey, onSubmit, onCancel) {
   const title = h('input', { type: 'text', maxLength: 500, value: values.title || '', 'data-key': 'item-title' });
   const presenter = h('input', { type: 'text', maxLength: 255, value: values.presenter || '' });
@@ -97,6 +99,12 @@ export class AgendaBuilder {
       this.list,
       this.adder,
     );
+    for (const type of ['dragover', 'drop']) {
+      // a file dropped beside an item must not replace the page with the PDF
+      this.el.addEventListener(type, (e) => {
+        if (carriesFiles(e)) e.preventDefault();
+      });
+    }
   }
 
   box(key) {
@@ -250,6 +258,15 @@ export class AgendaBuilder {
   async upload(item, box, file) {
     const out = await box.send(`${this.base}/documents`, file, { agenda_item_id: item.id });
     if (out) await this.reload();
+    return out;
+  }
+
+  // PDF files dropped on an item: one after another, stopping at the first refused (its reason stays shown).
+  async uploadAll(item, files) {
+    const box = this.box(`item-${item.id}`);
+    for (const file of files) {
+      if (!(await this.upload(item, box, file))) break;
+    }
   }
 
   edit(id) {
@@ -321,8 +338,8 @@ export class AgendaBuilder {
 
   dragAndDrop(row, li, item) {
     const clear = () => {
-      for (const el of this.list.querySelectorAll('.dragging, .drop-before, .drop-after')) {
-        el.classList.remove('dragging', 'drop-before', 'drop-after');
+      for (const el of this.list.querySelectorAll('.dragging, .drop-before, .drop-after, .drop-file')) {
+        el.classList.remove('dragging', 'drop-before', 'drop-after', 'drop-file');
       }
     };
     row.addEventListener('dragstart', (e) => {
@@ -336,6 +353,12 @@ export class AgendaBuilder {
       clear();
     });
     li.addEventListener('dragover', (e) => {
+      if (this.dragging === null && carriesFiles(e)) {
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
+        li.classList.add('drop-file');
+        return;
+      }
       if (this.dragging === null || this.dragging === item.id) return;
       e.preventDefault();
       e.dataTransfer.dropEffect = 'move';
@@ -345,9 +368,15 @@ export class AgendaBuilder {
       li.classList.toggle('drop-before', !after);
     });
     li.addEventListener('dragleave', (e) => {
-      if (!li.contains(e.relatedTarget)) li.classList.remove('drop-before', 'drop-after');
+      if (!li.contains(e.relatedTarget)) li.classList.remove('drop-before', 'drop-after', 'drop-file');
     });
     li.addEventListener('drop', (e) => {
+      if (this.dragging === null && carriesFiles(e)) {
+        e.preventDefault();
+        clear();
+        this.uploadAll(item, [...e.dataTransfer.files]);
+        return;
+      }
       const from = this.dragging;
       if (from === null || from === item.id) return;
       e.preventDefault();
