@@ -190,3 +190,12 @@ def test_a_bridge_point_comes_back_by_itself_after_its_link_drops_and_low_bandwi
     later = wait_for_video(room, audioPackets=settled["audioPackets"] + 100)  # two seconds of sound
     assert later["videoPackets"] - settled["videoPackets"] < 5
     shot(room, "bridge-point-low-bandwidth")
+
+    # Leaving and joining again; the call's words follow the language switch.
+    room.get_by_role("button", name="Rời cuộc gọi").click()
+    expect(room.locator(".call-state")).to_have_count(0)
+    join(room)
+    room.get_by_role("button", name="English").click()
+    expect(room.locator(".call-state")).to_have_text("In the call")
+    expect(room.get_by_role("button", name="Leave the call")).to_be_visible()
+    assert room.evaluate("window.__rtcSockets.length") == 3

@@ -14,6 +14,15 @@ function play(video) {
   video.play().catch(() => document.addEventListener('click', () => video.play().catch(() => {}), { once: true }));
 }
 
+// Text that follows the language switch (applyI18n re-reads data-i18n); no key: plain text.
+function say(el, key, vars = {}, text = '') {
+  if (key) {
+    el.dataset.i18n = key;
+    el.dataset.i18nVars = JSON.stringify(vars);
+  } else delete el.dataset.i18n;
+  el.textContent = key ? t(key, vars) : text;
+}
+
 function tile(role, { muted = false } = {}) {
   const video = h('video', { autoplay: true, playsInline: true, muted });
   const caption = h('figcaption', { class: 'tile-name' });
@@ -21,12 +30,13 @@ function tile(role, { muted = false } = {}) {
   const el = h('figure', { class: `tile tile-${role}`, 'data-tile': role }, video, empty, caption);
   return {
     el,
-    show(stream, name, emptyText) {
+    // name: who the tile shows (none: the tile is empty and says emptyKey); captionKey: words around the name.
+    show(stream, name, emptyKey, captionKey) {
       if (video.srcObject !== stream) video.srcObject = stream;
       if (video.paused) play(video);
       el.classList.toggle('tile-off', !name);
-      caption.textContent = name || '';
-      empty.textContent = name ? '' : emptyText;
+      say(caption, name && captionKey, { name }, name || '');
+      say(empty, !name && emptyKey);
     },
   };
 }
@@ -35,7 +45,7 @@ function stateLine(client) {
   const el = h('p', { class: 'call-state', role: 'status', 'aria-live': 'polite' });
   client.on('state', ({ state, detail }) => {
     el.dataset.state = state;
-    el.textContent = t(`call.state.${state}`, { detail: detail || '' });
+    say(el, `call.state.${state}`, { detail: detail || '' });
   });
   return el;
 }
@@ -97,7 +107,7 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
     try {
       media = await navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
     } catch (err) {
-      warning = t('call.noDevices', { detail: err.message || err.name });
+      warning = { detail: err.message || err.name };
     }
     client = new RtcClient(meetingId, { bridgePointId: room.id, slots: 2, lowBandwidth: low, media });
     const [speaker, chair, own] = [tile('speaker'), tile('chair'), tile('self', { muted: true })];
@@ -106,9 +116,9 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
     const name = (slot) => slot.bridgePointId && names.room(slot.bridgePointId);
     const render = () => {
       const [s0, s1] = client.slots;
-      if (s0) speaker.show(s0.stream, name(s0), t('call.noSpeaker'));
-      if (s1) chair.show(s1.stream, name(s1), t(client.chair === room.id ? 'call.youChair' : 'call.noChair'));
-      if (media) own.show(media, t('call.you', { name: room.name }), '');
+      if (s0) speaker.show(s0.stream, name(s0), 'call.noSpeaker');
+      if (s1) chair.show(s1.stream, name(s1), client.chair === room.id ? 'call.youChair' : 'call.noChair');
+      if (media) own.show(media, room.name, null, 'call.you');
       tiles.hidden = low;
     };
     const mute = (kind) => (on) => {
@@ -125,7 +135,7 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
         h(
           'div',
           { class: 'notice notice-warn', role: 'alert' },
-          h('span', { text: t('call.suggestLow', { reason }) }),
+          h('span', { i18n: 'call.suggestLow', vars: { reason } }),
           ' ',
           button('call.useLow', accept),
         ),
@@ -135,7 +145,7 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
       el,
       title(),
       lowNote(),
-      warning ? h('p', { class: 'notice notice-warn', role: 'alert', text: warning }) : null,
+      warning ? h('p', { class: 'notice notice-warn', role: 'alert', i18n: 'call.noDevices', vars: warning }) : null,
       suggestion,
       tiles,
       h(
@@ -187,7 +197,7 @@ export function consoleCall(meetingId, names, { lastN = 4 } = {}) {
   client.on('slots', () =>
     client.slots.forEach((s, i) => {
       const name = s.bridgePointId && names.room(s.bridgePointId);
-      tiles[i].show(s.stream, name, t(i === 0 ? 'call.noSpeaker' : 'call.noRoom'));
+      tiles[i].show(s.stream, name, i === 0 ? 'call.noSpeaker' : 'call.noRoom');
     }),
   );
   const el = h(
