@@ -81,6 +81,7 @@ def test_secretary_builds_the_agenda_uploads_and_publishes_the_packet(
     editing.get_by_label("Thời lượng (phút)").fill("15")
     editing.get_by_role("button", name="Lưu").click()
     expect(page.locator(".agenda-item").nth(2)).to_contain_text("15 phút")
+    expect(page.get_by_role("button", name=f"Sửa «{ITEMS[2][0]}»")).to_be_focused()  # back where it was
 
     # keyboard: the conclusion moves up twice in quick succession, the focus staying with it
     page.get_by_role("button", name=f"Chuyển «{ITEMS[2][0]}» lên").focus()

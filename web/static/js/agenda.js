@@ -218,10 +218,12 @@ export class AgendaBuilder {
               await api.patch(`${this.base}/agenda/${item.id}`, body);
               this.editing = null;
               await this.reload(t('agenda.saved', { title: body.title }));
+              this.focusKey(`edit-${item.id}`);
             },
             () => {
               this.editing = null;
               this.render();
+              this.focusKey(`edit-${item.id}`);
             },
           )
         : null,
@@ -278,7 +280,7 @@ export class AgendaBuilder {
   askDelete(id) {
     this.deleting = id;
     this.render();
-    this.list.querySelector(`[data-key="confirm-${id}"]`).focus();
+    this.focusKey(`confirm-${id}`);
   }
 
   async remove(item) {
@@ -329,11 +331,15 @@ export class AgendaBuilder {
     }
   }
 
+  focusKey(key) {
+    const target = this.list.querySelector(`[data-key="${key}"]`);
+    if (target) target.focus();
+  }
+
   keepFocus(id, direction) {
     const other = direction === 'up' ? 'down' : 'up';
     const want = this.list.querySelector(`[data-key="${direction}-${id}"]`);
-    const target = want && !want.disabled ? want : this.list.querySelector(`[data-key="${other}-${id}"]`);
-    if (target) target.focus();
+    this.focusKey(want && !want.disabled ? `${direction}-${id}` : `${other}-${id}`);
   }
 
   dragAndDrop(row, li, item) {
