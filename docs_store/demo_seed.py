@@ -86,12 +86,18 @@ def seed_demo_documents(session: Session, meeting_id: int, data_dir: Path, now: 
                 out = store.ingest(tx, actor, now, Upload(meeting_id, None, form, paper.path.name), blob)
                 pages += out.pages
                 if number in DRAFTS:
-                    deadline = DocumentPatch(comment_deadline=from_db(meeting.start_at) - timedelta(days=1))
-                    update_document(session, actor, now, out.id, deadline)
+                    closes = comment_deadline(now, from_db(meeting.start_at))
+                    update_document(session, actor, now, out.id, DocumentPatch(comment_deadline=closes))
         packet = store.compile_packet(tx, actor, now, meeting_id)
     finally:
         store.close()
     return DemoDocuments(len(items), len(papers), pages, packet.pages)
+
+
+def comment_deadline(now: datetime, start: datetime) -> datetime:
+    """A day before the meeting, or halfway there when the meeting is sooner: the demo's drafts are always
+    still open for comments when the demo starts."""
+    return max(start - timedelta(days=1), now + (start - now) / 2)
 
 
 def _secretary(session: Session, meeting_id: int) -> User:
