@@ -51,6 +51,7 @@ from rtc.rtp import RtpPacket, SeqUnwrapper  # noqa: E402
 
 MEETING, CHAIR, SPEAKER = 1, 1, 2
 FPS, WIDTH, HEIGHT, BITRATE = 30, 640, 360, 1_500_000
+JOIN_BATCH = 4  # receiving connections a load process opens at once
 
 
 def free_port() -> int:
@@ -114,7 +115,7 @@ class ClipTrack(MediaStreamTrack):
         self.frames, self.i, self.n = frames, 0, 0
         self.t0 = time.time()
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet:  # type: ignore[type-arg]
         due = self.t0 + self.n / FPS
         if due > time.time():
             await asyncio.sleep(due - time.time())
@@ -190,6 +191,7 @@ async def serve(mode: str, port: int) -> None:
                 if relay is not None and MEETING in relay.rooms:
                     room = relay.rooms[MEETING]
                     reply["forwarded"] = room.forwarded
+                    reply["peers"], reply["publishers"] = len(room.peers), sorted(room.publishers())
                     reply["delay"] = [room.delays.percentile(0.5), room.delays.percentile(0.99)]
                     room.delays.clear()
             elif msg["op"] == "stop":
@@ -210,13 +212,17 @@ async def serve(mode: str, port: int) -> None:
 
 
 class Control:
+    """A load process's line to a ``--serve`` relay: one question at a time."""
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.lock = asyncio.Lock()
 
     async def ask(self, **msg: Any) -> dict[str, Any]:
-        self.writer.write((json.dumps(msg) + "\n").encode())
-        await self.writer.drain()
-        reply: dict[str, Any] = json.loads(await self.reader.readline())
+        async with self.lock:
+            self.writer.write((json.dumps(msg) + "\n").encode())
+            await self.writer.drain()
+            reply: dict[str, Any] = json.loads(await self.reader.readline())
         return reply
 
 
@@ -257,6 +263,7 @@ class Sink:
         self.measuring = False
         self.started = asyncio.Event()
         self.legs = 0
+        self.fast = False
 
     async def on_rtp(self, data: bytes, now: float) -> None:
         self.count(data, 0)
@@ -273,13 +280,16 @@ class Sink:
             self.received[ssrc] = 0
             if len(self.first) == self.legs:
                 self.started.set()
+                if not self.full:  # from now on off the socket, so joining legs cost the load little
+                    asyncio.get_running_loop().call_soon(self.fast_path)
         if self.measuring:
             self.received[ssrc] += 1
             self.bytes += len(data) - trailer
 
     def fast_path(self) -> None:
-        if self.full:
+        if self.full or self.fast:
             return
+        self.fast = True
         assert self.pc is not None
         pair = hook.dtls_transport(self.pc).transport._connection._nominated[1]
         protocol = pair.protocol
@@ -291,7 +301,7 @@ class Sink:
             else:
                 slow(data, addr)  # STUN, DTLS, RTCP
 
-        protocol.datagram_received = received
+        protocol.datagram_received = received  # type: ignore[method-assign,assignment]
 
     def reset(self) -> None:
         for ssrc, u in self.unwrap.items():
@@ -373,7 +383,8 @@ async def load_child(
     role: str, mode: str, port: int, room: int, legs: int, first: int, frames: list[bytes]
 ) -> None:
     """A load process: ``publish`` (the two publishers and one full receiving connection, which measures
-    latency) or ``receive`` (``legs`` more legs that only count packets). Told ``start`` and ``stop`` on stdin,
+    latency) or ``receive`` (``legs`` more legs that only count packets). Told ``start`` and ``stop`` on
+    stdin,
     answers ``ready`` and then its counts as JSON on stdout."""
     hook.use_host_addresses([janus.ADDRESS if mode == "janus" else "127.0.0.1"])
     peers = Peers(mode, port, room)
@@ -387,11 +398,13 @@ async def load_child(
         if peers.control is not None and mode == "forward":
             await peers.control.ask(op="floor")
     sinks = [Sink(sent, full=role == "publish") for _ in range(math.ceil(legs / 2))]
-    for i, s in enumerate(sinks):
-        pcs.append(await peers.receive(first + i, [SPEAKER, CHAIR][: min(2, legs - 2 * i)], s))
+    for batch in range(0, len(sinks), JOIN_BATCH):
+        joins = [
+            peers.receive(first + i, [SPEAKER, CHAIR][: min(2, legs - 2 * i)], sinks[i])
+            for i in range(batch, min(batch + JOIN_BATCH, len(sinks)))
+        ]
+        pcs += await asyncio.gather(*joins)
     await asyncio.wait_for(asyncio.gather(*(s.started.wait() for s in sinks)), 60)
-    for s in sinks:
-        s.fast_path()
     say("ready")
     assert await asyncio.to_thread(sys.stdin.readline) == "start\n"
     cpu0, t0 = sum(os.times()[:2]), time.time()
@@ -515,7 +528,7 @@ class SyncControl:
 
 
 def split(legs: int, per_process: int = 80) -> list[int]:
-    """Receiving legs spread over load processes, in pairs (a connection receives the speaker and the chair)."""
+    """Receiving legs spread over load processes, in pairs (a connection gets the speaker and the chair)."""
     if legs <= 0:
         return []
     procs = math.ceil(legs / per_process)
@@ -555,7 +568,7 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
             children.append(Child(args, work / f"r{k}.log"))
         for child in children[1:]:
             child.expect()
-        time.sleep(1.0)  # every leg past its first keyframe
+        time.sleep(2.5)  # every leg past a keyframe (the clip has one every 2 s), encoders settled
         before = cpu()
         for child in children:
             child.tell("start")
@@ -593,7 +606,17 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
         "latency_p99_ms": 1000 * pct(latency, 0.99) if latency else None,
         "relay_delay_p50_ms": _ms(after.get("delay", [None])[0]),
         "relay_delay_p99_ms": _ms(after.get("delay", [None, None])[1]),
+        "publishers_left": None if "publishers" not in after else 2 - len(after["publishers"]),
     }
+
+
+def failed(mode: str, legs: int, exc: Exception) -> dict[str, Any]:
+    """A run that did not complete (its reason, shortened), as a row."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    reason = next(
+        (line for line in reversed(lines) if "Error" in line or "error" in line), lines[-1:] or [""]
+    )
+    return {"mode": mode, "legs": legs, "failed": str(reason)[:160]}
 
 
 def through_janus(legs: int, seconds: float, clip: Path, work: Path) -> dict[str, Any]:
@@ -627,13 +650,19 @@ def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
         "janus": "Janus",
     }
     for r in rows:
+        if "failed" in r:
+            print(f"| {names[r['mode']]} | {r['legs']} | failed: {r['failed']} |||||||| ")
+            continue
+        if r.get("publishers_left"):
+            r["note"] = f"{r['publishers_left']} publisher(s) disconnected during the run"
         added = "—"
         if r["latency_p50_ms"] is not None:
             r["added_p50_ms"] = r["latency_p50_ms"] - base["latency_p50_ms"]
             r["added_p99_ms"] = r["latency_p99_ms"] - base["latency_p99_ms"]
             added = f"{r['added_p50_ms']:.1f} / {r['added_p99_ms']:.1f}"
         print(
-            f"| {names[r['mode']]} | {r['legs']} | {r['relay_cpu_pct']:.0f}% | {r['relay_cpu_pct_per_leg']:.2f}% "
+            f"| {names[r['mode']]} | {r['legs']} | {r['relay_cpu_pct']:.0f}% "
+            f"| {r['relay_cpu_pct_per_leg']:.2f}% "
             f"| {fmt(r['us_per_forwarded_packet'], 0)} | {fmt(r['loss_pct'], 2, '%')} "
             f"| {r['mbps_per_leg']:.2f} | {fmt(r['latency_p50_ms'])} / {fmt(r['latency_p99_ms'])} | {added} "
             f"| {r['load_cpu_pct']:.0f}% |"
@@ -641,8 +670,14 @@ def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
 
 
 def verdicts(rows: list[dict[str, Any]]) -> None:
+    for r in rows:
+        if r.get("note"):
+            print(f"- {r['mode']} at {r['legs']} legs: {r['note']}")
+    rows = [r for r in rows if "failed" not in r]
     ours = [r for r in rows if r["mode"] == "forward"]
-    clean = [r for r in ours if r["loss_pct"] is not None and r["loss_pct"] <= 1.0]
+    clean = [
+        r for r in ours if r["loss_pct"] is not None and r["loss_pct"] <= 1.0 and not r["publishers_left"]
+    ]
     most = max(clean, key=lambda r: r["legs"]) if clean else None
     transcode = next((r for r in rows if r["mode"] == "transcode"), None)
 
@@ -662,7 +697,8 @@ def verdicts(rows: list[dict[str, Any]]) -> None:
     say_target(
         "≤ 5 ms added latency per hop",
         most.get("added_p99_ms", 99) <= 5,
-        f"at {most['legs']} legs: p50 {fmt(most.get('added_p50_ms'))} ms, p99 {fmt(most.get('added_p99_ms'))} ms; "
+        f"at {most['legs']} legs: p50 {fmt(most.get('added_p50_ms'))} ms, "
+        f"p99 {fmt(most.get('added_p99_ms'))} ms; "
         f"inside the relay p50 {fmt(most['relay_delay_p50_ms'], 2)} ms, "
         f"p99 {fmt(most['relay_delay_p99_ms'], 2)} ms",
     )
@@ -680,7 +716,8 @@ def verdicts(rows: list[dict[str, Any]]) -> None:
             if same is not None:
                 print(
                     f"- Janus at {r['legs']} legs: {r['relay_cpu_pct_per_leg']:.2f}% per leg, "
-                    f"Cầu Họp / Janus CPU per leg: {same['relay_cpu_pct_per_leg'] / r['relay_cpu_pct_per_leg']:.1f}×"
+                    "Cầu Họp / Janus CPU per leg: "
+                    f"{same['relay_cpu_pct_per_leg'] / r['relay_cpu_pct_per_leg']:.1f}×"
                 )
 
 
@@ -732,14 +769,18 @@ def main() -> None:
             plan += [("janus", int(n)) for n in args.janus_legs.split(",")]
         rows = []
         for mode, legs in plan:
-            if mode == "janus":
-                row = through_janus(legs, args.seconds, clip, work)
-            else:
-                row = one_load(mode, legs, args.seconds, clip, work)
+            try:
+                if mode == "janus":
+                    row = through_janus(legs, args.seconds, clip, work)
+                else:
+                    row = one_load(mode, legs, args.seconds, clip, work)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+                row = failed(mode, legs, exc)
             print(f"{mode} {legs}: {json.dumps(row)}", file=sys.stderr, flush=True)
             rows.append(row)
     print(
-        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}, {time.time() - began:.0f} s; load average "
+        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}, {time.time() - began:.0f} s; "
+        "load average "
         f"before {load_before}, after {load_average()} ({os.cpu_count()} cores). Direct publisher → receiver "
         f"(no relay): one-way p50 {base['latency_p50_ms']:.2f} ms, p99 {base['latency_p99_ms']:.2f} ms.\n"
     )

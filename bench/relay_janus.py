@@ -5,7 +5,7 @@ happens in a private network namespace (``unshare -n``, see ``in_namespace``) wh
 the loopback address 127.0.0.2: Janus gathers that, nothing leaves the namespace, the host's network is
 untouched. ``start`` writes a minimal configuration in a temporary folder (only the VideoRoom plugin and the
 HTTP transport, ICE on that interface only, no STUN) and starts ``janus`` with it; ``Janus`` is a small client
-of its HTTP API (one session, long-polled events); ``publish`` and ``subscribe`` connect aiortc peers to a room.
+of its HTTP API (one session, long-polled events); ``publish`` and ``subscribe`` connect aiortc peers.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ VETH = "cauhopj0"
 ADDRESS = "127.0.0.2"  # Janus's, and its peers' (ICE fails between 127.0.0.1 and Janus on 127.0.0.2)
 NAMESPACE_SETUP = (
     f"ip link set lo up && ip link add {VETH} type veth peer name {VETH}p && "
-    f"ip addr add {ADDRESS}/32 dev {VETH} && ip link set {VETH} up && ip link set {VETH}p up && exec \"$@\""
+    f'ip addr add {ADDRESS}/32 dev {VETH} && ip link set {VETH} up && ip link set {VETH}p up && exec "$@"'
 )
 
 
