@@ -100,10 +100,12 @@ def crash(svc: JobService) -> None:
 
 
 def _wait_backend_gone(engine: Engine, pid: int) -> None:
-    """PostgreSQL frees a dead session's locks when its backend exits: wait for that condition."""
-    with engine.connect() as conn:
+    """PostgreSQL frees a dead session's locks when its backend exits: wait for that condition. Each check
+    is a transaction of its own (autocommit): within one transaction pg_stat_activity is a snapshot taken at
+    its first read, so a backend still exiting then would never be seen gone."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-        for _ in range(2000):
+        for _ in range(6000):  # at most about 30 s
             gone = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid})
             if gone.scalar() == 0:
                 return
