@@ -1448,6 +1448,15 @@ def _packet_copy(s: Session, packet_sha: str, person_id: int) -> PacketCopy | No
     ).first()
 
 
+def packet_info(s: Session, actor: Actor, meeting_id: int) -> PacketOut:
+    """What the published packet is (pages, size, contents, when), without fetching or auditing the file."""
+    meeting_caller(s, actor, meeting_id)
+    latest = _latest_packet(s, meeting_id)
+    if latest is None:
+        raise NotFound("no packet has been compiled for this meeting yet")
+    return _packet_out(latest, reused=False)
+
+
 def _packet_out(row: Packet, reused: bool) -> PacketOut:
     return PacketOut(
         id=row.id or 0,

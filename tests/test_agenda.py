@@ -93,6 +93,9 @@ def test_the_packet_compiles_the_agenda_and_is_reused_until_something_changes(
         client, sec, text_pdf(tmp_path / "m.pdf", ["Mật"]), second, confidentiality="named", readers=reader
     )
     assert client.get("/api/meetings/1/packet", headers=sec).status_code == 404
+    assert client.get("/api/meetings/1/packet/info", headers=sec).json()["detail"] == (
+        "no packet has been compiled for this meeting yet"
+    )
 
     r = client.post("/api/meetings/1/packet", headers=sec)
     assert r.status_code == 201, r.text
@@ -122,6 +125,8 @@ def test_the_packet_compiles_the_agenda_and_is_reused_until_something_changes(
     new_version(client, sec, a, numbered_pdf(tmp_path / "a2.pdf", 4))
     changed = client.post("/api/meetings/1/packet", headers=sec).json()
     assert changed["reused"] is False and changed["pages"] == packet["pages"] + 1
+    info = client.get("/api/meetings/1/packet/info", headers=login(client, "delegate01")).json()
+    assert (info["id"], info["sha256"], info["pages"]) == (changed["id"], changed["sha256"], changed["pages"])
     assert len(events(client, sec, "packet.published")) == 2
     part = client.get("/api/meetings/1/packet", headers={**sec, "Range": "bytes=0-9"})
     whole = client.get("/api/meetings/1/packet", headers=sec).content

@@ -57,6 +57,11 @@ def get_packet(call: Call) -> Response:
     return pdf_response(call, ref, pinned=False)
 
 
+def packet_info(call: Call) -> PacketOut:
+    with call.read() as s:
+        return store.packet_info(s, call.user, call.path["meeting_id"])
+
+
 def my_packet(call: Call) -> Response:
     ref = documents(call.request).packet_copy(call, call.user, call.now, call.path["meeting_id"])
     return pdf_response(call, ref, pinned=False)
@@ -86,6 +91,8 @@ ROUTES: list[ApiRoute] = [
              "agenda", response=PacketOut, status=201, errors=(403, 404)),
     ApiRoute("GET", PACKET, get_packet, "The published packet (range requests; audited)", "agenda",
              errors=(403, 404)),
+    ApiRoute("GET", PACKET + "/info", packet_info, "What the published packet holds (pages, contents, when)",
+             "agenda", response=PacketOut, errors=(403, 404)),
     ApiRoute("GET", PACKET + "/mine", my_packet, "Your watermarked copy of the packet", "agenda",
              errors=(403, 404, 422)),
     ApiRoute("GET", "/api/meetings/{meeting_id:int}/search", search_meeting,

@@ -2,7 +2,7 @@
 // item's documents, publishing the packet (its page count, a link to it), the minutes, and the comments
 // handling table of the drafts.
 import { AgendaBuilder } from './agenda.js';
-import { api } from './api.js';
+import { ApiError, api } from './api.js';
 import { CommentsTable } from './comments.js';
 import { fmtDateTime, fmtNumber, fmtRange, onLangChange, t } from './i18n.js';
 import { card, h, patch, showError, statusBadge } from './ui.js';
@@ -23,16 +23,14 @@ class PacketCard {
     this.el = card('packet.title', h('p', { class: 'hint', i18n: 'packet.hint' }), this.state, this.button);
   }
 
-  // The last published packet, from the meeting's event log (asking for the file would count as a download).
+  // The last published packet: what it holds, without fetching the file (that would count as a download).
   async load() {
-    let since = 0;
-    for (;;) {
-      const events = await api.get(`${this.base}/events`, { since, limit: 1000 });
-      for (const e of events) {
-        if (e.kind === 'packet.published') this.last = { ...e.payload, at: e.at, reused: false };
-      }
-      if (events.length < 1000) break;
-      since = events[events.length - 1].seq;
+    try {
+      const p = await api.get(`${this.base}/packet/info`);
+      this.last = { ...p, at: p.compiled_at, reused: false };
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      this.last = null;
     }
     this.render();
   }
