@@ -89,7 +89,8 @@ def test_the_secretary_handles_comments_and_sees_them_all(client: TestClient, tm
     r = client.post(url, json={"handling": "accepted"}, headers=login(client, "delegate01"))
     assert r.status_code == 403
     r = client.post(url, json={"handling": "explained"}, headers=sec)
-    assert r.status_code == 422 and "explain the answer" in r.json()["detail"]
+    assert r.status_code == 422
+    assert r.json()["detail"] == "invalid body: explain the answer when a comment is explained or rejected"
     r = client.post(url, json={"handling": "explained", "answer": "Đã bố trí tại Điều 2"}, headers=sec)
     assert r.status_code == 200 and r.json()["handling"] == "explained" and r.json()["handled_at"]
     assert events(client, sec, "comment.handled")[0]["payload"]["handling"] == "explained"
