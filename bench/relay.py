@@ -569,13 +569,13 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
         for child in children[1:]:
             child.expect()
         time.sleep(2.5)  # every leg past a keyframe (the clip has one every 2 s), encoders settled
-        before = cpu()
+        before, dropped = cpu(), udp_dropped()
         for child in children:
             child.tell("start")
         time.sleep(seconds)
         for child in children:
             child.tell("stop")
-        after = cpu()
+        after, dropped = cpu(), udp_dropped() - dropped
         results = [json.loads(child.expect()) for child in children]
     finally:
         for child in children:
@@ -606,8 +606,17 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
         "latency_p99_ms": 1000 * pct(latency, 0.99) if latency else None,
         "relay_delay_p50_ms": _ms(after.get("delay", [None])[0]),
         "relay_delay_p99_ms": _ms(after.get("delay", [None, None])[1]),
+        "udp_dropped": dropped,
         "publishers_left": None if "publishers" not in after else 2 - len(after["publishers"]),
     }
+
+
+def udp_dropped() -> int:
+    """Datagrams the kernel dropped because a receiving socket's buffer was full (this network namespace)."""
+    lines = [
+        line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")
+    ]
+    return int(dict(zip(lines[0], lines[1], strict=True))["RcvbufErrors"])
 
 
 def failed(mode: str, legs: int, exc: Exception) -> dict[str, Any]:
@@ -641,9 +650,9 @@ def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
 def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
     print(
         "| relay | legs | relay CPU, % of a core | CPU per leg | µs CPU per packet out | loss | Mbps per leg "
-        "| one-way p50 / p99 ms | added per hop p50 / p99 ms | load generator CPU |"
+        "| one-way p50 / p99 ms | added per hop p50 / p99 ms | load generator CPU | UDP drops |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     names = {
         "forward": "Cầu Họp (forwarding)",
         "transcode": "aiortc MediaRelay (transcoding)",
@@ -651,7 +660,7 @@ def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
     }
     for r in rows:
         if "failed" in r:
-            print(f"| {names[r['mode']]} | {r['legs']} | failed: {r['failed']} |||||||| ")
+            print(f"| {names[r['mode']]} | {r['legs']} | failed: {r['failed']} |||||||||")
             continue
         if r.get("publishers_left"):
             r["note"] = f"{r['publishers_left']} publisher(s) disconnected during the run"
@@ -665,7 +674,7 @@ def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
             f"| {r['relay_cpu_pct_per_leg']:.2f}% "
             f"| {fmt(r['us_per_forwarded_packet'], 0)} | {fmt(r['loss_pct'], 2, '%')} "
             f"| {r['mbps_per_leg']:.2f} | {fmt(r['latency_p50_ms'])} / {fmt(r['latency_p99_ms'])} | {added} "
-            f"| {r['load_cpu_pct']:.0f}% |"
+            f"| {r['load_cpu_pct']:.0f}% | {r['udp_dropped']} |"
         )
 
 
@@ -712,7 +721,7 @@ def verdicts(rows: list[dict[str, Any]]) -> None:
         )
     for r in rows:
         if r["mode"] == "janus":
-            same = next((o for o in ours if o["legs"] == r["legs"]), None)
+            same = next((o for o in clean if o["legs"] == r["legs"]), None)
             if same is not None:
                 print(
                     f"- Janus at {r['legs']} legs: {r['relay_cpu_pct_per_leg']:.2f}% per leg, "
