@@ -67,8 +67,11 @@ async function pageImage(request, url) {
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
-  if (request.method !== 'GET') return;
   const url = new URL(request.url);
+  if (request.method === 'POST' && url.pathname === '/api/auth/logout') {
+    event.waitUntil(Promise.all([caches.delete(PAGES), caches.delete(DATA)])); // nothing stays for the next user
+  }
+  if (request.method !== 'GET') return;
   if (url.origin !== self.location.origin) return;
   if (PAGE_IMAGE.test(url.pathname) && url.searchParams.has('v')) {
     event.respondWith(pageImage(request, url));
@@ -119,12 +122,18 @@ async function dropOtherVersions(urls) {
   }
 }
 
+// What the screen loaded is kept before any prefetch reports: "saved" then means the screen, its data and
+// the pages are all there.
+let keeping = Promise.resolve();
+
 self.addEventListener('message', (event) => {
   const msg = event.data || {};
   const urls = (msg.urls || []).filter((u) => typeof u === 'string' && u.startsWith('/'));
   if (msg.type === 'keep') {
-    event.waitUntil(Promise.all(urls.map((u) => fetchInto(PAGE_IMAGE.test(u.split('?')[0]) ? PAGES : DATA, u))));
+    const kept = keeping.then(() => Promise.all(urls.map((u) => fetchInto(PAGE_IMAGE.test(u.split('?')[0]) ? PAGES : DATA, u))));
+    keeping = kept;
+    event.waitUntil(kept);
   } else if (msg.type === 'prefetch') {
-    event.waitUntil(prefetch(urls, msg.tag, event.source));
+    event.waitUntil(keeping.then(() => prefetch(urls, msg.tag, event.source)));
   }
 });

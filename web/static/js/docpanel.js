@@ -50,17 +50,39 @@ export function captionParts(shown, { following = true, presenter = shown, prese
   ];
 }
 
+const PICTURE_WIDTHS = [320, 640, 960, 1280];
+
+// The page itself (the current version's image); a page this screen may not read stays named on a sheet.
+function pagePicture(shown) {
+  const url = (w) => `/api/documents/${shown.document_id}/pages/${shown.page}?width=${w}&fmt=png`;
+  const img = h('img', {
+    class: 'doc-picture',
+    alt: t('doc.where', { id: shown.document_id, n: shown.page }),
+    src: url(640),
+    srcset: PICTURE_WIDTHS.map((w) => `${url(w)} ${w}w`).join(', '),
+    sizes: '(max-width: 900px) 90vw, 640px',
+    decoding: 'async',
+  });
+  const frame = h('div', { class: 'doc-picture-frame', 'data-document-id': shown.document_id, 'data-page': shown.page }, img);
+  img.addEventListener('error', () => frame.replaceWith(pageView(shown)));
+  return frame;
+}
+
 export class DocumentPanel {
   constructor() {
     this.caption = h('p', { class: 'doc-caption', role: 'status', 'aria-live': 'polite' });
     this.view = h('div', { class: 'doc-view', 'data-slot': 'document-viewer' });
     this.el = h('div', { class: 'doc-panel' }, this.caption, this.view);
+    this.key = undefined;
   }
 
   // `shown`: what this screen shows ({document_id, page}); `presenter`: where the presenter is;
   // `presenting`: this screen is the presenter's own (the chair console).
   show(shown, options = {}) {
     patch(this.caption, captionParts(shown, options));
-    patch(this.view, pageView(shown));
+    const key = shown ? `${shown.document_id}/${shown.page}` : null;
+    if (key === this.key) return; // the same page: no flicker on every state change
+    this.key = key;
+    patch(this.view, shown && shown.document_id ? pagePicture(shown) : pageView(shown));
   }
 }

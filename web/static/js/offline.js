@@ -1,5 +1,6 @@
-// Offline reading for the tablet: registers the service worker (/sw.js, scope /app/tablet/), hands it what
-// the screen loaded before it took control, and asks it to fetch a document's pages ahead.
+// Offline reading for the tablet: registers the service worker (/sw.js, scope /app/tablet/), waits until it
+// controls the screen (from then on every read goes through it and is kept), hands it what the screen
+// loaded before that, and asks it to fetch a document's pages ahead.
 const listeners = new Map(); // tag → fn({done, total})
 let registration = null;
 
@@ -20,6 +21,9 @@ export async function startOffline() {
     registration = await navigator.serviceWorker.ready;
   } catch {
     return false; // no worker (private mode, old browser): the tablet still works online
+  }
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
   }
   const loaded = performance.getEntriesByType('resource').map((e) => sameOrigin(e.name));
   post({ type: 'keep', urls: [location.pathname, ...loaded.filter(Boolean)] });

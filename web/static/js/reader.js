@@ -60,7 +60,7 @@ export class Reader {
     live.on('event', (msg) => this.onEvent(msg));
     live.on('hello', () => this.marks.renderTools());
     window.addEventListener('online', () => this.render());
-    startOffline().then((on) => on && this.render());
+    startOffline().then((on) => on && this.loadDocs()); // read again through the worker: kept for offline
     this.loadDocs();
   }
 
@@ -146,6 +146,7 @@ export class Reader {
     patch(this.caption, captionParts(shown, { following: !this.browsing, presenter }));
     this.title.textContent = doc ? `${doc.title} · ${t('reader.pageOf', { n: shown.page, of: doc.pages })}` : '';
     this.view.show(shown, doc);
+    this.followZoom(presenter);
     this.thumbs.show(doc, shown && shown.page);
     this.comments.show(doc, shown ? shown.page : 1);
     if (doc && doc.id !== opened) this.marks.load(doc.id);
@@ -153,6 +154,15 @@ export class Reader {
     if (doc) this.keepOffline(doc);
     this.renderPanels(doc);
     this.renderTools(presenter);
+  }
+
+  // While following, the presenter's zoom (when it changes) and pointer.
+  followZoom(presenter) {
+    const following = !this.browsing && presenter;
+    this.view.point(following ? presenter.x : null, following ? presenter.y : null);
+    const zoom = following ? presenter.zoom || 1 : null;
+    if (zoom && zoom !== this.presenterZoom) this.view.setZoom(zoom);
+    this.presenterZoom = zoom;
   }
 
   keepOffline(doc) {

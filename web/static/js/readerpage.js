@@ -27,7 +27,15 @@ export class PageView extends EventTarget {
     this.img = h('img', { class: 'page-img', alt: '', decoding: 'async', draggable: false });
     this.overlay = h('div', { class: 'page-overlay' });
     this.sheet = h('div', { class: 'page-sheet page-sheet-image' }, this.img, this.overlay);
-    this.stage = h('div', { class: 'reader-stage', tabindex: '0', 'data-testid': 'reader-stage' });
+    this.pointer = h('div', { class: 'presenter-pointer', hidden: true, 'aria-hidden': 'true' });
+    this.overlay.append(this.pointer);
+    this.stage = h('div', {
+      class: 'reader-stage',
+      tabindex: '0',
+      role: 'region',
+      'aria-label': t('reader.stage'),
+      'data-testid': 'reader-stage',
+    });
     this.zoomLabel = h('output', { class: 'zoom-level', 'aria-live': 'polite' });
     this.img.addEventListener('load', () => {
       if (this.img.naturalWidth) this.ratio = this.img.naturalHeight / this.img.naturalWidth;
@@ -135,6 +143,16 @@ export class PageView extends EventTarget {
     if (this.stage.firstChild !== this.sheet) patch(this.stage, this.sheet);
     this.layout();
     if (!same) this.stage.scrollTop = 0;
+  }
+
+  // The presenter's pointer (page fractions), or none.
+  point(x, y) {
+    const shown = typeof x === 'number' && typeof y === 'number';
+    this.pointer.hidden = !shown;
+    if (shown) {
+      this.pointer.style.left = `${x * 100}%`;
+      this.pointer.style.top = `${y * 100}%`;
+    }
   }
 
   // A pointer's place on the page, in fractions of its width and height (clamped to the page).

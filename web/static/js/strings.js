@@ -317,6 +317,7 @@ export const CATALOGUE = {
     'reader.handling.accepted': 'Tiếp thu',
     'reader.handling.explained': 'Giải trình',
     'reader.handling.rejected': 'Không tiếp thu',
+    'reader.stage': 'Trang tài liệu (phím mũi tên để lật trang; Ctrl + cuộn chuột để thu phóng)',
 
     'video.bridge': 'Hình ảnh người phát biểu và điểm cầu chủ trì',
     'video.low': 'Chế độ băng thông thấp',
@@ -793,6 +794,7 @@ export const CATALOGUE = {
     'reader.handling.accepted': 'Accepted',
     'reader.handling.explained': 'Explained',
     'reader.handling.rejected': 'Not accepted',
+    'reader.stage': 'Document page (arrow keys turn pages; Ctrl + wheel zooms)',
 
     'video.bridge': 'The speaker and the host bridge point',
     'video.low': 'Low-bandwidth mode',
