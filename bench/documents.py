@@ -241,6 +241,46 @@ async def burst(
     return elapsed, Counter(fields["x-cache"] for _, fields, _ in replies)
 
 
+def bare_app(files: dict[str, bytes]) -> Any:
+    """The least a Python server can do for a warm page: the bytes from memory, same headers, no checks."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def page(request: Request) -> Response:
+        key = f"{request.url.path}?{request.url.query}"
+        headers = {"etag": f'"{hash(key)}"', "cache-control": "private, max-age=31536000, immutable"}
+        return Response(files[key], media_type="image/png", headers=headers)
+
+    return Starlette(routes=[Route("/api/documents/{doc}/pages/{n}", page)])
+
+
+def bare_baseline(tmp: Path, files: dict[str, bytes], total: int, conns: int) -> float:
+    """Warm pages per second from ``bare_app`` in its own uvicorn process, with the same client."""
+    source = tmp / "bare.json"
+    source.write_text(json.dumps({k: v.hex() for k, v in files.items()}))
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--bare", str(source), "--port", str(port)], cwd=ROOT
+    )
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{next(iter(files))}", timeout=5).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        paths = list(files)
+        asyncio.run(load("127.0.0.1", port, paths, {}, 2000, conns))  # warm-up
+        rate, counts = asyncio.run(load("127.0.0.1", port, paths, {}, total, conns))
+        assert set(counts) == {200}, counts
+        return rate
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+
+
 def pdftoppm_rate(pdf: Path, pages: int, work: Path) -> float | None:
     """Pages 1..``pages`` drawn ``WIDTH`` px wide to PNG by poppler's ``pdftoppm`` (None: not installed)."""
     exe = shutil.which("pdftoppm")
@@ -263,7 +303,15 @@ def main() -> None:
     )
     parser.add_argument("--ppm-pages", type=int, default=20, help="pages drawn for PyMuPDF vs pdftoppm")
     parser.add_argument("--copies", type=int, default=10, help="delegates fetching their copy over HTTP")
+    parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)  # run the baseline server
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bare:
+        import uvicorn
+
+        files = {k: bytes.fromhex(v) for k, v in json.loads(args.bare.read_text()).items()}
+        uvicorn.run(bare_app(files), host="127.0.0.1", port=args.port, log_level="warning")
+        return
     began, load_before = time.time(), load_average()
     tmp = Path(tempfile.mkdtemp(prefix="cauhop-bench-docs-"))
     data_dir, url = tmp / "data", f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -361,11 +409,19 @@ def run(
     assert set(counts) == {200}, counts
     bodies = asyncio.run(sequential_bodies(host, port, paths, auth))
     size = statistics.mean(len(b) for b in bodies)
+    bare_rate = bare_baseline(tmp, dict(zip(paths, bodies, strict=True)), args.warm, args.connections)
     rows.append(
         (
             f"warm pages from the cache, {args.connections} connections ({WIDTH} px, {size / 1024:.0f} KB)",
             f"{rate:,.0f} pages/s ({rate * size / 2**20:,.0f} MB/s)",
             verdict("≥ 2,000/s", rate >= 2000),
+        )
+    )
+    rows.append(
+        (
+            "same bytes from a bare Starlette app on uvicorn (in memory, no auth), same client: baseline",
+            f"{bare_rate:,.0f} pages/s; Cầu Họp / bare: {rate / bare_rate:.2f}",
+            "",
         )
     )
     small = [p.replace(f"width={WIDTH}", "width=640") for p in paths]
@@ -395,20 +451,30 @@ def run(
     print("4. pages per second", file=sys.stderr)
     with pymupdf.open(pdf) as doc:
         count = min(doc.page_count, args.ppm_pages)
-    start = time.perf_counter()
-    for n in range(1, count + 1):
-        render_page(pdf, n, WIDTH)
-    mupdf_rate = count / (time.perf_counter() - start)
     (tmp / "ppm").mkdir()
-    poppler = pdftoppm_rate(pdf, count, tmp / "ppm")
-    rows.append((f"PyMuPDF pages/s, one process ({count} pages, {WIDTH} px PNG)", f"{mupdf_rate:.1f}", ""))
+    mupdf_rates: list[float] = []
+    poppler_rates: list[float] = []
+    for _ in range(2):  # alternating, best of two each: the machine may be shared
+        start = time.perf_counter()
+        for n in range(1, count + 1):
+            render_page(pdf, n, WIDTH)
+        mupdf_rates.append(count / (time.perf_counter() - start))
+        rate_ = pdftoppm_rate(pdf, count, tmp / "ppm")
+        if rate_ is not None:
+            poppler_rates.append(rate_)
+    mupdf_rate, poppler = max(mupdf_rates), max(poppler_rates, default=None)
+    rows.append(
+        (f"PyMuPDF pages/s, one process ({count} pages, {WIDTH} px PNG, best of 2)", f"{mupdf_rate:.1f}", "")
+    )
     if poppler is None:
         rows.append(
             ("pdftoppm pages/s", "not measured: pdftoppm not installed (apt-get install poppler-utils)", "")
         )
     else:
         ratio = f"{poppler:.1f} (PyMuPDF ×{mupdf_rate / poppler:.1f})"
-        rows.append(("pdftoppm pages/s, same PDF and width", ratio, "PyMuPDF ≫ pdftoppm (issue: ~7×)"))
+        rows.append(
+            ("pdftoppm pages/s, same PDF and width (best of 2)", ratio, "PyMuPDF ≫ pdftoppm (issue: ~7×)")
+        )
     wide = 1600  # a width no one asked for yet: every page cold
     start = time.perf_counter()
     for n in range(1, count + 1):
@@ -472,7 +538,8 @@ def run(
             f"watermarked copy of the {packet['pages']}-page packet, 55 delegates (core)",
             f"median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms, "
             f"total {sum(times):.1f} s",
-            verdict("≤ 1 s each", max(times) <= 1.0),
+            f"{verdict('median ≤ 1 s', statistics.median(times) <= 1.0)}; "
+            f"{verdict('max ≤ 1 s', max(times) <= 1.0)}",
         )
     )
     tokens = [
@@ -507,7 +574,8 @@ def run(
             f"({copy_size / 2**20:.1f} MB)",
             f"made on request: median {statistics.median(made) * 1000:.0f} ms, "
             f"max {max(made) * 1000:.0f} ms; fetched again: median {statistics.median(again) * 1000:.0f} ms",
-            verdict("≤ 1 s each", max(made) <= 1.0),
+            f"{verdict('median ≤ 1 s', statistics.median(made) <= 1.0)}; "
+            f"{verdict('max ≤ 1 s', max(made) <= 1.0)}",
         )
     )
 
