@@ -111,7 +111,8 @@ async function prefetch(urls, tag, client) {
 
 // A document's pages of older versions go once the current version's are all kept.
 async function dropOtherVersions(urls) {
-  const current = new Set(urls.map((u) => new URL(u, self.location.origin)).map((u) => `${u.pathname.split('/pages/')[0]}?${u.searchParams.get('v')}`));
+  const docVersion = (u) => `${u.pathname.split('/pages/')[0]}?${u.searchParams.get('v')}`;
+  const current = new Set(urls.map((u) => docVersion(new URL(u, self.location.origin))));
   const cache = await caches.open(PAGES);
   for (const request of await cache.keys()) {
     const url = new URL(request.url);
@@ -130,7 +131,8 @@ self.addEventListener('message', (event) => {
   const msg = event.data || {};
   const urls = (msg.urls || []).filter((u) => typeof u === 'string' && u.startsWith('/'));
   if (msg.type === 'keep') {
-    const kept = keeping.then(() => Promise.all(urls.map((u) => fetchInto(PAGE_IMAGE.test(u.split('?')[0]) ? PAGES : DATA, u))));
+    const into = (u) => (PAGE_IMAGE.test(u.split('?')[0]) ? PAGES : DATA);
+    const kept = keeping.then(() => Promise.all(urls.map((u) => fetchInto(into(u), u))));
     keeping = kept;
     event.waitUntil(kept);
   } else if (msg.type === 'prefetch') {

@@ -201,9 +201,22 @@ export class Reader {
 
   renderTools(presenter) {
     const seg = (key, label, pressed, click) =>
-      h('button', { type: 'button', class: 'seg', 'data-key': key, 'aria-pressed': String(pressed), i18n: label, on: { click } });
+      h('button', {
+        type: 'button',
+        class: 'seg',
+        'data-key': key,
+        'aria-pressed': String(pressed),
+        i18n: label,
+        on: { click },
+      });
     const turn = (key, label, delta) =>
-      h('button', { type: 'button', class: 'btn btn-large', 'data-key': key, i18n: label, on: { click: () => this.turn(delta) } });
+      h('button', {
+        type: 'button',
+        class: 'btn btn-large',
+        'data-key': key,
+        i18n: label,
+        on: { click: () => this.turn(delta) },
+      });
     patch(
       this.tools,
       h(
@@ -217,7 +230,13 @@ export class Reader {
       ),
       h('div', { class: 'page-turn' }, turn('prev', 'chair.prev', -1), turn('next', 'chair.next', 1)),
       this.browsing && presenter
-        ? h('button', { type: 'button', class: 'btn btn-primary', 'data-key': 'back', i18n: 'tablet.back', on: { click: () => this.follow() } })
+        ? h('button', {
+            type: 'button',
+            class: 'btn btn-primary',
+            'data-key': 'back',
+            i18n: 'tablet.back',
+            on: { click: () => this.follow() },
+          })
         : null,
     );
   }

@@ -247,8 +247,20 @@ export class AnnotationLayer {
       h(
         'div',
         { class: 'note-form-actions' },
-        h('button', { type: 'button', class: 'btn btn-primary btn-small', 'data-key': 'note-save', i18n: 'reader.noteSave', on: { click: save } }),
-        h('button', { type: 'button', class: 'btn btn-small', 'data-key': 'note-cancel', i18n: 'reader.noteCancel', on: { click: close } }),
+        h('button', {
+          type: 'button',
+          class: 'btn btn-primary btn-small',
+          'data-key': 'note-save',
+          i18n: 'reader.noteSave',
+          on: { click: save },
+        }),
+        h('button', {
+          type: 'button',
+          class: 'btn btn-small',
+          'data-key': 'note-cancel',
+          i18n: 'reader.noteCancel',
+          on: { click: close },
+        }),
       ),
     );
     form.style.left = `${Math.min(at[0], 0.6) * 100}%`;
@@ -267,10 +279,14 @@ export class AnnotationLayer {
     const own = mark.author_id === undefined || mark.author_id === this.personId();
     const cls = [mark.visibility === 'shared' ? 'shared' : 'mine', pending ? 'unsent' : '', own ? '' : 'theirs'].join(' ');
     if (mark.kind === 'ink') {
-      return mark.data.strokes.map((s) => svg('polyline', { class: `ink ${cls}`, points: scaled(s), stroke: mark.data.color || '#d32f2f' }));
+      const stroke = mark.data.color || '#d32f2f';
+      return mark.data.strokes.map((s) => svg('polyline', { class: `ink ${cls}`, points: scaled(s), stroke }));
     }
     if (mark.kind === 'highlight') return mark.data.rects.map((r) => this.rect(r, `hl ${cls}`));
-    if (mark.kind === 'arrow') return [svg('line', { class: `ink ${cls}`, x1: mark.data.start[0] * SCALE, y1: mark.data.start[1] * SCALE, x2: mark.data.end[0] * SCALE, y2: mark.data.end[1] * SCALE })];
+    if (mark.kind === 'arrow') {
+      const [[x1, y1], [x2, y2]] = [mark.data.start, mark.data.end];
+      return [svg('line', { class: `ink ${cls}`, x1: x1 * SCALE, y1: y1 * SCALE, x2: x2 * SCALE, y2: y2 * SCALE })];
+    }
     return [];
   }
 

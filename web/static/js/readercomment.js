@@ -54,7 +54,12 @@ export class CommentPanel {
             h('span', { class: 'muted', text: t('doc.pageN', { n: c.anchor.page || '?' }) }),
             ' ',
             h('span', { text: c.text }),
-            c.handling ? h('span', { class: `badge badge-${c.handling === 'accepted' ? 'ok' : 'neutral'}`, i18n: `reader.handling.${c.handling}` }) : null,
+            c.handling
+              ? h('span', {
+                  class: `badge badge-${c.handling === 'accepted' ? 'ok' : 'neutral'}`,
+                  i18n: `reader.handling.${c.handling}`,
+                })
+              : null,
             c.answer ? h('p', { class: 'comment-answer', text: c.answer }) : null,
           ),
         ),

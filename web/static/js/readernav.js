@@ -96,7 +96,14 @@ function snippet(hit) {
 }
 
 export function searchView(meetingId, open) {
-  const input = h('input', { type: 'search', name: 'q', maxLength: 200, id: 'reader-search', 'data-i18n-placeholder': 'reader.searchPlaceholder', placeholder: t('reader.searchPlaceholder') });
+  const input = h('input', {
+    type: 'search',
+    name: 'q',
+    maxLength: 200,
+    id: 'reader-search',
+    'data-i18n-placeholder': 'reader.searchPlaceholder',
+    placeholder: t('reader.searchPlaceholder'),
+  });
   const results = h('div', { class: 'hits', 'aria-live': 'polite' });
   const run = async (e) => {
     e.preventDefault();
@@ -128,14 +135,20 @@ export function searchView(meetingId, open) {
         ),
       );
     } catch (err) {
-      patch(results, h('p', { class: 'notice notice-error', role: 'alert', text: err.status === 0 ? t('reader.searchOffline') : err.detail }));
+      const text = err.status === 0 ? t('reader.searchOffline') : err.detail;
+      patch(results, h('p', { class: 'notice notice-error', role: 'alert', text }));
     }
   };
   return h(
     'form',
     { class: 'reader-search', role: 'search', on: { submit: run } },
     h('label', { for: input.id, i18n: 'reader.search' }),
-    h('div', { class: 'search-row' }, input, h('button', { type: 'submit', class: 'btn btn-primary', 'data-key': 'search', i18n: 'reader.searchGo' })),
+    h(
+      'div',
+      { class: 'search-row' },
+      input,
+      h('button', { type: 'submit', class: 'btn btn-primary', 'data-key': 'search', i18n: 'reader.searchGo' }),
+    ),
     results,
   );
 }
