@@ -167,6 +167,19 @@ def test_search_jumps_to_the_page_and_saved_pages_read_offline_even_after_a_relo
     page_image_loaded(page, doc, hit["page"])
     saved_for_offline(page, 12)
 
+    shown_width = (
+        "() => { const src = document.querySelector('.page-img').currentSrc; "
+        "return src ? Number(new URL(src).searchParams.get('width')) : 0; }"
+    )
+    before = page.evaluate(shown_width)
+    page.get_by_role("button", name="Phóng to").click()
+    page.get_by_role("button", name="Phóng to").click()
+    expect(page.locator(".zoom-level")).to_have_text("156%")
+    page.wait_for_function(f"([n]) => ({shown_width})() > n", arg=[before])  # sharper: a wider image
+    page_image_loaded(page, doc, hit["page"])
+    page.get_by_role("button", name="Vừa khung").click()
+    expect(page.locator(".zoom-level")).to_have_text("100%")
+
     page.context.set_offline(True)
     expect(page.locator(".conn")).to_have_text("Mất mạng")
     last = 12 if hit["page"] != 12 else 11  # a page never shown large before: from the saved copy
