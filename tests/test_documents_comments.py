@@ -12,6 +12,7 @@ from pathlib import Path
 import pymupdf
 from starlette.testclient import TestClient
 
+from meetings.clock import from_db
 from tests.conftest import login
 from tests.docs_store.pdf_factory import text_pdf
 from tests.test_documents import events, published
@@ -39,6 +40,17 @@ def _comment(
     assert r.status_code == 201, r.text
     out: dict[str, object] = r.json()
     return out
+
+
+def test_a_moved_comment_deadline_plans_its_closing_at_once(client: TestClient, tmp_path: Path) -> None:
+    sec = login(client, "secretary")
+    doc = published(client, sec, text_pdf(tmp_path / "d.pdf", DRAFT), title="Dự thảo nghị quyết")
+    store = client.app.state.jobs.store  # type: ignore[attr-defined]
+    for days in (3, 5):  # set, then moved: the closing job follows without waiting for a reconciliation
+        when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
+        _open(client, doc, when)
+        job = store.lookup_job(f"m1:comments_closed:{doc}")
+        assert job is not None and from_db(job.next_run_time) == when
 
 
 def test_comments_open_only_until_the_deadline(client: TestClient, tmp_path: Path) -> None:

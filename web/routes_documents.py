@@ -389,7 +389,9 @@ def get_document(call: Call) -> DocumentDetail:
 
 def patch_document(call: Call) -> DocumentOut:
     docs = documents(call.request)
-    return docs.update_document(call, call.user, call.now, call.path["document_id"], call.body)
+    out = docs.update_document(call, call.user, call.now, call.path["document_id"], call.body)
+    call.request.app.state.jobs.on_meeting_changed(out.meeting_id)  # e.g. the comment deadline's closing
+    return out
 
 
 def pdf_response(call: Call, ref: store.FileRef, pinned: bool) -> Response:
