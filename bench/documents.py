@@ -17,7 +17,7 @@ in a temporary folder), loopback only:
      300-page PDF (target: flat in the number of pages).
 Prints a markdown table.
 
-    .venv/bin/python bench/documents.py [--pages 12] [--warm 20000] [--connections 32]
+    .venv/bin/python bench/documents.py [--pages 12] [--warm 10000] [--connections 32]
 """
 
 from __future__ import annotations
@@ -297,7 +297,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pages", type=int, default=12, help="pages timed cold, PyMuPDF vs HTTP")
-    parser.add_argument("--warm", type=int, default=20000, help="warm requests")
+    parser.add_argument("--warm", type=int, default=10000, help="warm requests per measure")
     parser.add_argument(
         "--connections", type=int, default=32, help="keep-alive connections for the warm load"
     )
@@ -313,7 +313,7 @@ def main() -> None:
         uvicorn.run(bare_app(files), host="127.0.0.1", port=args.port, log_level="warning")
         return
     began, load_before = time.time(), load_average()
-    tmp = Path(tempfile.mkdtemp(prefix="cauhop-bench-docs-"))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-documents-"))
     data_dir, url = tmp / "data", f"sqlite:///{tmp / 'bench.sqlite3'}"
     rows: list[tuple[str, str, str]] = []
     print(f"setting up in {tmp} …", file=sys.stderr)
@@ -405,21 +405,26 @@ def run(
 
     print("2. warm pages", file=sys.stderr)
     asyncio.run(load(host, port, paths, auth, 2000, args.connections))  # warm-up
-    rate, counts = asyncio.run(load(host, port, paths, auth, args.warm, args.connections))
-    assert set(counts) == {200}, counts
     bodies = asyncio.run(sequential_bodies(host, port, paths, auth))
     size = statistics.mean(len(b) for b in bodies)
-    bare_rate = bare_baseline(tmp, dict(zip(paths, bodies, strict=True)), args.warm, args.connections)
+    ours, bare = [], []
+    for _ in range(2):  # alternating with the baseline, best of two each: the machine may be shared
+        rate, counts = asyncio.run(load(host, port, paths, auth, args.warm, args.connections))
+        assert set(counts) == {200}, counts
+        ours.append(rate)
+        bare.append(bare_baseline(tmp, dict(zip(paths, bodies, strict=True)), args.warm, args.connections))
+    rate, bare_rate = max(ours), max(bare)
     rows.append(
         (
-            f"warm pages from the cache, {args.connections} connections ({WIDTH} px, {size / 1024:.0f} KB)",
+            f"warm pages from the cache, {args.connections} connections ({WIDTH} px, {size / 1024:.0f} KB), "
+            "best of 2",
             f"{rate:,.0f} pages/s ({rate * size / 2**20:,.0f} MB/s)",
             verdict("≥ 2,000/s", rate >= 2000),
         )
     )
     rows.append(
         (
-            "same bytes from a bare Starlette app on uvicorn (in memory, no auth), same client: baseline",
+            "same bytes from a bare Starlette app on uvicorn (in memory, no auth), same client, best of 2",
             f"{bare_rate:,.0f} pages/s; Cầu Họp / bare: {rate / bare_rate:.2f}",
             "",
         )
