@@ -1,7 +1,8 @@
 """Journeys in the tablet's packet reader: a delegate reads page 5 of a real document (page images from
 the server), annotates it, loses the network, annotates again ("not yet sent"), comes back online, and
-both annotations are stored once each; search jumps to a page, and pages fetched ahead stay readable
-offline, even after a reload; a comment on a draft is sent before its deadline and refused after it."""
+both annotations are stored once each; search jumps to a page, zoom takes a sharper image, and the packet's
+pages fetched ahead stay readable offline, even after a reload; a presenter's shared note appears live; a
+highlight keeps the words it covers; a comment on a draft is sent before its deadline and refused after."""
 
 from __future__ import annotations
 
@@ -147,11 +148,12 @@ def test_annotations_made_offline_are_sent_on_reconnect_and_stored_once(
 def test_search_jumps_to_the_page_and_saved_pages_read_offline_even_after_a_reload(
     contexts: Contexts, as_user: Callable[[str], Api], server: Server, papers: list[DemoDoc]
 ) -> None:
-    budget = papers[1]
+    budget, voters = papers[1], papers[4]  # the packet: 12 + 15 pages
     doc = publish(server, budget)["id"]
+    other = publish(server, voters)["id"]
     delegate = as_user("delegate07")
     hits = delegate.get(f"/api/meetings/{MEETING}/search?q=ngan%20sach")
-    hit = next(h for h in hits if h["page"] > 1)
+    hit = next(h for h in hits if h["document_id"] == doc and h["page"] > 1)
 
     page = contexts("delegate07").new_page()
     page.goto(f"/app/tablet/{MEETING}")
@@ -165,7 +167,7 @@ def test_search_jumps_to_the_page_and_saved_pages_read_offline_even_after_a_relo
     page.locator(".hit", has_text=f"{budget.title} · trang {hit['page']}").first.click()
     expect(page.get_by_test_id("doc-where")).to_have_text(f"Tài liệu #{doc} · trang {hit['page']}")
     page_image_loaded(page, doc, hit["page"])
-    saved_for_offline(page, 12)
+    saved_for_offline(page, 12 + 15)  # the whole packet, not only the open document
 
     shown_width = (
         "() => { const src = document.querySelector('.page-img').currentSrc; "
@@ -188,9 +190,9 @@ def test_search_jumps_to_the_page_and_saved_pages_read_offline_even_after_a_relo
 
     page.reload()  # the screen itself comes from the service worker's copy
     expect(page.locator(".conn")).to_have_text("Mất mạng")
-    open_document(page, budget.title)
+    open_document(page, voters.title)  # never opened before: its pages were fetched ahead
     page.locator('.thumb[data-page="3"]').click()
-    page_image_loaded(page, doc, 3)
+    page_image_loaded(page, other, 3)
     shot(page, "tablet-reader-offline-after-reload")
     page.context.set_offline(False)
     expect(page.locator(".conn")).to_have_text("Đã kết nối")

@@ -6,7 +6,8 @@
 // - Everything else the tablet reads (the screen, its modules, the agenda, annotations, words) goes to the
 //   network first and falls back to the copy kept from the last success.
 // - The page tells the worker what it already loaded before the worker took control (`keep`), and which
-//   pages to fetch ahead (`prefetch`: the open document's pages), and hears back how far that got.
+//   pages to fetch ahead (`prefetch`: the packet's pages, the open document's first), and hears back how
+//   far that got.
 // Writes (POST, PATCH, DELETE) are never touched: the reader's outbox queues them.
 const PAGES = 'cauhop-pages-v1';
 const DATA = 'cauhop-data-v1';
@@ -93,18 +94,22 @@ async function fetchInto(cacheName, url) {
   }
 }
 
+let prefetching = 0; // a newer prefetch stops the one before
+
 async function prefetch(urls, tag, client) {
+  const mine = ++prefetching;
   let done = 0;
   let next = 0;
   const report = () => client && client.postMessage({ type: 'prefetched', tag, done, total: urls.length });
   const worker = async () => {
-    while (next < urls.length) {
+    while (next < urls.length && mine === prefetching) {
       const url = urls[next++];
       if (await fetchInto(PAGES, url)) done += 1;
       report();
     }
   };
   await Promise.all(Array.from({ length: PREFETCH_AT_ONCE }, worker));
+  if (mine !== prefetching) return;
   if (client) client.postMessage({ type: 'prefetched', tag, done, total: urls.length, final: true });
   if (done === urls.length) await dropOtherVersions(urls);
 }

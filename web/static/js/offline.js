@@ -1,6 +1,6 @@
 // Offline reading for the tablet: registers the service worker (/sw.js, scope /app/tablet/), waits until it
 // controls the screen (from then on every read goes through it and is kept), hands it what the screen
-// loaded before that, and asks it to fetch a document's pages ahead.
+// loaded before that, and asks it to fetch the packet's pages ahead.
 const listeners = new Map(); // tag → fn({done, total})
 let registration = null;
 

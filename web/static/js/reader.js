@@ -1,7 +1,7 @@
 // The delegate tablet's packet reader: the agenda's documents page by page (image, zoom, thumbnails, table
 // of contents, search), following the presenter or browsing freely and coming back, annotations (own and
 // shared, live), comments on drafts, and offline reading (the service worker keeps the pages opened and
-// fetches the open document's pages ahead).
+// fetches the packet's pages ahead, the open document's first).
 import { api } from './api.js';
 import { captionParts } from './docpanel.js';
 import { t } from './i18n.js';
@@ -165,16 +165,19 @@ export class Reader {
     this.presenterZoom = zoom;
   }
 
+  // The whole packet (every document this reader may open), the open document's pages first, at the width
+  // the pages are shown; asked again when a document changes or the width does.
   keepOffline(doc) {
-    const width = widthFor(this.view.width());
-    const tag = `${doc.id}/${doc.version}/${width}`;
+    const width = widthFor(this.view.baseWidth()); // at zoom 1: zooming in needs no new copy
+    const packet = [doc, ...[...this.docs.values()].filter((d) => d.id !== doc.id)];
+    const tag = `${packet.map((d) => `${d.id}.${d.version}`).sort().join(',')}/${width}`;
     if (this.prefetched === tag) return;
-    const urls = Array.from({ length: doc.pages }, (_, i) => pageUrl(doc, i + 1, width));
+    const urls = packet.flatMap((d) => Array.from({ length: d.pages }, (_, i) => pageUrl(d, i + 1, width)));
     const asked = prefetch(tag, urls, ({ done, total, final }) => {
       if (final && done < total && this.prefetched === tag) this.prefetched = null; // again, once online
       this.saved.dataset.done = String(done);
       this.saved.dataset.total = String(total);
-      this.saved.textContent = t(done === total ? 'reader.savedAll' : 'reader.saving', { done, total, title: doc.title });
+      this.saved.textContent = t(done === total ? 'reader.savedAll' : 'reader.saving', { done, total });
     });
     if (asked) this.prefetched = tag;
   }
