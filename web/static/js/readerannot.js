@@ -266,6 +266,7 @@ export class AnnotationLayer {
     form.style.left = `${Math.min(at[0], 0.6) * 100}%`;
     form.style.top = `${Math.min(at[1], 0.8) * 100}%`;
     form.addEventListener('pointerdown', (e) => e.stopPropagation());
+    form.addEventListener('keydown', (e) => e.key === 'Escape' && close());
     patch(this.form, form);
     text.focus();
   }

@@ -57,11 +57,13 @@ export class Thumbnails {
   show(doc, page) {
     if (!doc) {
       this.doc = null;
+      this.page = null;
       patch(this.el);
       return;
     }
     if (!this.doc || this.doc.id !== doc.id || this.doc.version !== doc.version) {
       this.doc = doc;
+      this.page = null;
       patch(
         this.el,
         Array.from({ length: doc.pages }, (_, i) =>
@@ -84,7 +86,17 @@ export class Thumbnails {
     for (const el of this.el.children) {
       const current = Number(el.dataset.page) === page;
       el.setAttribute('aria-current', String(current));
-      if (current) el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      if (current && page !== this.page) this.reveal(el);
+    }
+    this.page = page;
+  }
+
+  // Scroll the strip (only the strip: never the screen) so that the current page's thumbnail shows.
+  reveal(el) {
+    const strip = this.el;
+    const left = el.offsetLeft;
+    if (left < strip.scrollLeft || left + el.offsetWidth > strip.scrollLeft + strip.clientWidth) {
+      strip.scrollLeft = left - (strip.clientWidth - el.offsetWidth) / 2;
     }
   }
 }
