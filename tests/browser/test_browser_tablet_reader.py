@@ -227,7 +227,8 @@ def test_shared_annotations_appear_live_and_comments_close_at_the_deadline(
     expect(page.get_by_role("button", name="Ghi chú chia sẻ: Lưu ý điều 2")).to_be_visible()
 
     words = as_user("delegate09").get(f"/api/documents/{doc}/pages/2/text")["words"][:5]
-    box = page.locator(".page-overlay").bounding_box()
+    page.get_by_role("button", name="Tô sáng", exact=True).click()
+    box = page.locator(".page-overlay").bounding_box()  # after the click: the screen may have scrolled
     assert box is not None
 
     def at(w: dict[str, float]) -> tuple[float, float]:
@@ -235,7 +236,6 @@ def test_shared_annotations_appear_live_and_comments_close_at_the_deadline(
         x, y = (w["x0"] + w["x1"]) / 2, (w["y0"] + w["y1"]) / 2
         return box["x"] + box["width"] * x, box["y"] + box["height"] * y
 
-    page.get_by_role("button", name="Tô sáng", exact=True).click()
     page.mouse.move(*at(words[0]))
     page.mouse.down()
     page.mouse.move(*at(words[2]))
