@@ -8,13 +8,15 @@
 //   video lines and receives a slot on each (audio, video) pair — slot 0 the speaker, slot 1 the chair; the
 //   chair's console receives video only, slot 0 the speaker and the others the last-N rooms.
 // - `slots` says which bridge point each slot shows now; `pause` asks us to stop sending what nobody receives.
-// - Reconnect: when the connection fails (or stays disconnected), or the socket drops, a fresh peer connection
-//   (new ICE credentials: an ICE restart) sends a new offer; the relay keeps our place in the room.
+// - Reconnect: when the connection fails (or stays disconnected), or the socket drops (or answers nothing), a
+//   fresh peer connection (new ICE credentials and DTLS: aiortc has no in-place ICE restart, so the relay
+//   builds a new connection too) sends a new offer; the relay keeps our place in the room.
 // - Every STATS_EVERY ms, getStats() gives the link's round-trip time, loss and bitrates (`quality` event).
 const BACKOFF = [500, 1000, 2000, 4000, 8000];
 const STATS_EVERY = 2000;
 const DISCONNECTED_GRACE = 4000;
 const PING_EVERY = 20000; // keeps the signaling socket alive through proxies during a long meeting
+const ANSWER_WITHIN = 10000; // else the socket is taken for dead (a link that vanished without closing)
 
 export function rtcUrl(meetingId) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -185,6 +187,14 @@ export class RtcClient extends EventTarget {
       console: o.console,
       low_bandwidth: o.lowBandwidth,
     });
+    clearTimeout(this.timers.answer);
+    this.timers.answer = setTimeout(() => {
+      if (this.pc !== pc || pc.signalingState !== 'have-local-offer' || !this.ws) return;
+      const dead = this.ws;
+      this.ws = null;
+      dead.close();
+      this.retry();
+    }, ANSWER_WITHIN);
     this.emit('slots', this.slots);
   }
 
