@@ -1,17 +1,22 @@
-"""Media relay: forwarded 1.5 Mbps VP8 legs on loopback, against aiortc's decode/re-encode ``MediaRelay``.
+"""Media relay: forwarded 1.5 Mbps VP8 legs on loopback vs aiortc's transcoding ``MediaRelay`` and Janus.
 
-One run, on this machine, loopback only (ICE host candidates on 127.0.0.1, no STUN):
+One run, on this machine, loopback only (ICE host candidates on 127.0.0.x, no STUN); every relay in its own
+process, the load in others:
   1. direct: a publisher straight to one receiver (no relay): the latency baseline.
-  2. forward: the Cầu Họp relay (``rtc.relay``) in its own process; two publishers (the chair and the speaker)
-     send a pre-encoded 640x360 30 fps VP8 clip at ~1.5 Mbps; N receiving legs (every room gets the chair and
-     the speaker). Per N: the relay's CPU (per leg, and µs per forwarded packet), loss at the receivers
-     (no NACK repair, so raw), and the one-way latency publisher → relay → receiver (p50/p99), from which the
-     direct baseline is subtracted: the added latency per hop.
+  2. forward: the Cầu Họp relay (``rtc.relay``); two publishers (the chair and the speaker) send a
+     pre-encoded 640x360 30 fps VP8 clip at ~1.5 Mbps; N receiving legs (each room gets the speaker and the
+     chair). Per N: the relay's CPU (per leg, and µs per packet out), loss at the receivers (no NACK
+     repair, so raw), the one-way latency publisher → relay → receiver (p50/p99) minus the direct baseline:
+     the added latency per hop, and the relay's own delay (arrival → socket).
   3. transcode: the same load through aiortc's ``MediaRelay`` (decode once, one encoder per viewer) with a
      few legs: its CPU per leg, for the ratio.
-Receivers are packet sinks (nothing is decoded on the load side); the load runs in another process.
+  4. Janus: the same load through Debian's Janus VideoRoom when it is installed (see ``relay_janus.py``).
+The publishers' process holds one full receiver that measures latency; the other legs are counted from their
+RTP headers off the socket, never decrypted (``Sink.fast_path``). A run that fails becomes a row saying why.
+Prints a markdown table and the targets met / not met.
 
     .venv/bin/python bench/relay.py [--legs 20,60,100,150] [--seconds 8] [--transcode-legs 4]
+                                    [--janus-legs 20,150]
 """
 
 from __future__ import annotations
