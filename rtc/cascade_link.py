@@ -1,0 +1,171 @@
+"""A relay-to-relay media link (the cascade of DESIGN §5): a district relay joins the province room.
+
+The district side is an ordinary peer of the province room — an offer with receive-only slots, sent through
+the same signaling messages as any bridge point (a ``Signal``: the WebSocket, or ``DirectSignal`` in tests) —
+but nothing is decoded: a ``PacketTap`` on the link's own transport hands each packet to the district
+``Room``, where it arrives as if the publisher shown in that slot had joined the district relay itself.
+
+Each upstream slot becomes a *feed*: a ``Peer`` of the district room whose member is the bridge point the
+province says the slot shows (its ``slots`` message), and whose sources carry the slot's SSRCs. So district
+viewers get the province's chair and speaker through the district's own legs (keyframe cache, NACK), and the
+district's keyframe requests, NACKs and receiver reports go up the link to the province legs unchanged (they
+name the same SSRCs and sequence numbers). When the province switches a slot to another publisher, the feed
+is replaced. The district room mirrors the province's chair and speaker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
+
+from rtc import aiortc_hook as hook
+from rtc.agent import Signal
+from rtc.peer import Member, Peer
+from rtc.relay import Relay
+from rtc.room import Room
+from rtc.source import Source, SourceFormat
+
+log = logging.getLogger(__name__)
+
+
+class CascadeLink:
+    """The link from one relay (``relay``, e.g. a district's) up to another relay's room for the meeting."""
+
+    def __init__(
+        self,
+        relay: Relay,
+        meeting_id: int,
+        bridge_point_id: int,
+        slots: int = 2,
+        ice_servers: Sequence[RTCIceServer] = (),
+    ) -> None:
+        self.relay, self.meeting_id, self.bridge_point_id = relay, meeting_id, bridge_point_id
+        self.slots, self.ice_servers = slots, list(ice_servers)
+        self.pc: RTCPeerConnection | None = None
+        self.signal: Signal | None = None
+        self.tap: hook.PacketTap | None = None
+        self.lines: dict[str, hook.Line] = {}  # the link's media lines by mid
+        self.feeds: dict[int, Peer] = {}  # upstream slot index → the feed in the district room
+        self.by_ssrc: dict[int, Peer] = {}
+        self.connected = asyncio.Event()
+        self.closed = asyncio.Event()  # the link's connection failed or closed
+        self.packets = 0
+        self._listener: asyncio.Task[None] | None = None
+
+    @property
+    def room(self) -> Room:
+        return self.relay.room(self.meeting_id)
+
+    async def start(self, signal: Signal) -> None:
+        """Offer receive-only slots upstream, tap the negotiated transport, then follow the ``slots``."""
+        self.signal = signal
+        pc = self.pc = RTCPeerConnection(hook.configuration(self.ice_servers))
+        for _ in range(self.slots):
+            for kind in ("audio", "video"):
+                pc.addTransceiver(kind, direction="recvonly")
+        hook.never_decode(pc)
+
+        @pc.on("connectionstatechange")
+        async def changed() -> None:
+            if pc.connectionState == "connected":
+                self.connected.set()
+            elif pc.connectionState in ("failed", "closed"):
+                self.closed.set()
+
+        await pc.setLocalDescription(await pc.createOffer())
+        assert pc.localDescription is not None
+        await signal.send(
+            {"type": "offer", "sdp": pc.localDescription.sdp, "bridge_point_id": self.bridge_point_id}
+        )
+        early: list[dict[str, Any]] = []
+        while (message := await signal.recv()).get("type") != "answer":
+            if message.get("type") == "error":
+                raise RuntimeError(f"relay refused the link: {message.get('code')}: {message.get('detail')}")
+            early.append(message)
+        await pc.setRemoteDescription(RTCSessionDescription(str(message["sdp"]), "answer"))
+        self.lines = {line.mid: line for line in hook.negotiated_lines(pc)}
+        self.tap = hook.PacketTap(hook.dtls_transport(pc), self._rtp, self._rtcp)
+        for message in early:
+            await self._apply(message)
+        self._listener = asyncio.create_task(self._listen(signal))
+
+    async def _listen(self, signal: Signal) -> None:
+        while True:
+            await self._apply(await signal.recv())
+
+    # ------------------------------------------------------------------ packets
+    async def _rtp(self, data: bytes, now: float) -> None:
+        if len(data) < 12:
+            return
+        feed = self.by_ssrc.get(struct.unpack_from("!I", data, 8)[0])
+        if feed is not None and not feed.closed:
+            self.packets += 1
+            await feed.room.on_rtp(feed, data, now)
+
+    async def _rtcp(self, data: bytes) -> None:
+        for feed in list(self.feeds.values()):  # sender reports of the upstream legs: each feed's clock
+            await feed.room.on_rtcp(feed, data)
+
+    # ------------------------------------------------------------------ what the province shows
+    async def _apply(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "slots":
+            return
+        room = self.room
+        for slot in message["slots"]:
+            index, bp = int(slot["index"]), slot["bridge_point_id"]
+            current = self.feeds.get(index)
+            if current is not None and current.member.bridge_point_id == bp and current.room is room:
+                continue
+            if current is not None:
+                await self._drop(index)
+            fed = {f.member.bridge_point_id for f in self.feeds.values()}
+            if bp is not None and bp not in fed:
+                await self._feed(room, index, int(bp), slot["mids"])
+        chair, speaker = message.get("chair"), message.get("speaker")
+        if (room.floor.chair, room.floor.granted) != (chair, speaker):
+            room.floor.chair, room.floor.granted = chair, speaker
+            await room.replan()
+
+    async def _feed(self, room: Room, index: int, bp: int, mids: dict[str, str]) -> None:
+        assert self.pc is not None and self.tap is not None
+        peer = Peer(room, Member(f"bp:{bp}", bp, label=f"via link {self.bridge_point_id}"), self.pc)
+        for kind, mid in mids.items():
+            line = self.lines.get(mid)
+            if line is None or line.remote_ssrc is None:
+                continue
+            fmt = SourceFormat(kind, line.codec, line.clock_rate, line.extensions.get(hook.URI_AUDIO_LEVEL))
+            source = Source(f"{bp}:{kind}", line.remote_ssrc, fmt)
+            peer.sources[line.remote_ssrc] = source
+            peer.by_kind[kind] = source
+            self.by_ssrc[line.remote_ssrc] = peer
+        peer.tap = self.tap  # keyframe requests, NACKs and reports go up the link
+        peer.connected.set()
+        self.feeds[index] = peer
+        await room.add(peer)
+
+    async def _drop(self, index: int) -> None:
+        peer = self.feeds.pop(index)
+        for ssrc in peer.sources:
+            if self.by_ssrc.get(ssrc) is peer:
+                del self.by_ssrc[ssrc]
+        await peer.room.remove(peer)
+
+    async def close(self) -> None:
+        """Leave the province room; the district stops showing what came through the link."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        for index in list(self.feeds):
+            await self._drop(index)
+        if self.pc is not None:
+            await asyncio.shield(self.pc.close())
+        if self.signal is not None:
+            with contextlib.suppress(Exception):
+                await self.signal.close()

@@ -1,0 +1,77 @@
+"""A cascade of two real relays on loopback: province → (link) → district → commune.
+
+The chair and the speakers publish only to the province relay; the commune is connected only to the district
+relay. The district relay's link joins the province room as an ordinary peer over aiortc WebRTC, and what it
+receives is forwarded (never decoded) to the commune, whose decoded pictures say who sent them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from rtc.agent import Agent, AgentOptions
+from rtc.cascade_link import CascadeLink
+from rtc.relay import Relay
+from rtc.signaling import DirectSignal
+
+MEETING = 1
+SPEAKER, CHAIR = 0, 1
+DISTRICT_BP = 10
+
+
+def shows(agent: Agent, slot: int, ident: int, frames: int = 1, after: float = 0.0) -> Callable[[], bool]:
+    def check() -> bool:
+        seen = [i for t, i, _ in agent.slots[slot].decoded if t >= after]
+        return seen[-frames:] == [ident] * frames
+
+    return check
+
+
+def run(scenario: Callable[[], Awaitable[None]], within: float = 60) -> None:
+    asyncio.run(asyncio.wait_for(scenario(), within))
+
+
+def test_a_cascade_of_two_relays_carries_chair_and_speaker_to_a_commune() -> None:
+    async def scenario() -> None:
+        province, district = Relay(), Relay()
+        agents: list[Agent] = []
+        link = CascadeLink(district, MEETING, DISTRICT_BP)
+
+        async def join(relay: Relay, bp: int) -> Agent:
+            agent = Agent(AgentOptions(bridge_point_id=bp))
+            agents.append(agent)
+            await agent.start(DirectSignal(relay, MEETING))
+            return agent
+
+        try:
+            for bp in (1, 2, 3):  # the chair and two speakers, at the province only
+                await join(province, bp)
+            await province.rooms[MEETING].set_chair(1)
+            await province.rooms[MEETING].grant(2)
+            await link.start(DirectSignal(province, MEETING))
+            commune = await join(district, 21)
+
+            await commune.wait_until(shows(commune, SPEAKER, 2, frames=10), 15)
+            await commune.wait_until(shows(commune, CHAIR, 1, frames=10), 15)
+            assert (commune.slots[SPEAKER].shows, commune.slots[CHAIR].shows) == (2, 1)
+            assert commune.slots[SPEAKER].audio_frames > 0 and commune.slots[CHAIR].audio_frames > 0
+            # no connection from the chair or the speakers reaches the district relay: the commune only
+            assert {p.member.key for p in district.open} == {"bp:21"}
+            assert {p.member.key for p in province.open} == {"bp:1", "bp:2", "bp:3", f"bp:{DISTRICT_BP}"}
+            assert link.packets > 0
+
+            switched = time.time()  # the province gives the floor to 3: the commune follows
+            await province.rooms[MEETING].grant(3)
+            await commune.wait_until(shows(commune, SPEAKER, 3, frames=5, after=switched), 5)
+            assert commune.slots[SPEAKER].shows == 3
+            assert commune.slots[CHAIR].last_id() == 1
+        finally:
+            await link.close()
+            for agent in agents:
+                await agent.close()
+            await district.close()
+            await province.close()
+
+    run(scenario)
