@@ -7,6 +7,11 @@ It publishes a camera (``testsrc``: a synthetic picture that carries the bridge 
 counter as bars, so a receiver can tell who it sees; or a media FILE; or ``/dev/videoN``) and a tone,
 receives its slots (the speaker, the chair), and prints per-slot and per-stream stats. Tests and the bench
 use ``Agent`` as a library with any ``Signal`` (the WebSocket, or an in-process session).
+
+The command line stays joined (``Agent.keep_joined``): when the peer connection fails or closes, the
+signaling socket drops, or no answer comes within 10 s, it reopens the socket (backing off up to 10 s between
+attempts, each logged) and joins again with a fresh peer connection and a new offer, which replaces the old
+connection at the relay (aiortc has no ICE restart in place). The same source keeps publishing.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +33,23 @@ from av import VideoFrame
 
 from rtc import aiortc_hook as hook
 from rtc.testsrc import PatternVideo, Pausable, open_source, read_pattern
+
+log = logging.getLogger("cauhop.agent")
+
+ANSWER_WITHIN = 10.0  # seconds from opening the socket to the relay's answer
+BACKOFF = (0.5, 10.0)  # the first and the longest wait before joining again
+
+
+class Refused(RuntimeError):
+    """The relay said no (an ``error`` message). Only ``unauthenticated`` and ``conflict`` may pass."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"relay refused: {code}: {detail}")
+        self.code = code
+
+    @property
+    def permanent(self) -> bool:
+        return self.code not in ("unauthenticated", "conflict")
 
 
 class Signal(Protocol):
@@ -50,9 +73,14 @@ class WebSocketSignal:
         from websockets.asyncio.client import connect
 
         self._ws = await connect(self.url, additional_headers={"Authorization": f"Bearer {self.token}"})
-        hello = await self.recv()
+        try:
+            hello = await self.recv()
+        except BaseException:
+            await asyncio.shield(self.close())
+            raise
         if hello.get("type") != "hello":
-            raise RuntimeError(f"relay refused: {hello.get('code')}: {hello.get('detail')}")
+            await self.close()
+            raise Refused(str(hello.get("code")), str(hello.get("detail")))
         self.ice_servers = [
             RTCIceServer(s["urls"], s.get("username"), s.get("credential")) for s in hello["ice_servers"]
         ]
@@ -104,6 +132,18 @@ class AgentOptions:
     loudness: float = 0.3  # of the testsrc tone, 0..1
 
 
+class Feed(MediaStreamTrack):
+    """The source as one peer connection's track: aiortc stops a sender's track with its connection, and the
+    source must outlive it to publish again on the next one."""
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind, self.source = source.kind, source
+
+    async def recv(self) -> Any:
+        return await self.source.recv()
+
+
 class Agent:
     def __init__(self, options: AgentOptions) -> None:
         self.options = options
@@ -114,28 +154,40 @@ class Agent:
         self.paused = (False, False)
         self.audio: MediaStreamTrack | None = None
         self.video: MediaStreamTrack | None = None
+        self.joins = 0  # answers received: 1 after the first join, one more for every rejoin
         self._changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
+        self._broken = asyncio.Event()
+        self._why = ""
 
     async def start(self, signal: Signal) -> None:
+        """Join once over ``signal``: a new peer connection, an offer, the answer (see ``keep_joined``)."""
         self.signal = signal
         o = self.options
         servers = list(o.ice_servers) or list(getattr(signal, "ice_servers", []))
         pc = self.pc = RTCPeerConnection(hook.configuration(servers))
-        if o.publish and not o.console:
+        self._broken, self._why = asyncio.Event(), ""
+
+        @pc.on("connectionstatechange")
+        def changed() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                self._break(f"the peer connection is {pc.connectionState}")
+
+        if o.publish and not o.console and self.video is None:
             self.audio, self.video = open_source(o.source, o.bridge_point_id or 0, o.loudness)
             if isinstance(self.video, PatternVideo):
                 self.video.fps = o.fps
+        audio, video = (Feed(t) if t is not None else None for t in (self.audio, self.video))
         receivers: list[tuple[int, str, Any]] = []
         for slot in range(o.slots):
             for kind in ("audio", "video"):
                 if o.console and kind == "audio":
                     continue
-                track = (self.audio if kind == "audio" else self.video) if slot == 0 else None
+                track = (audio if kind == "audio" else video) if slot == 0 else None
                 direction = "sendrecv" if track is not None else "recvonly"
                 receivers.append((slot, kind, pc.addTransceiver(track or kind, direction=direction)))
         if o.slots == 0 and o.publish:
-            for track in (self.audio, self.video):
+            for track in (audio, video):
                 if track is not None:
                     pc.addTransceiver(track, direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())
@@ -156,6 +208,57 @@ class Agent:
                 asyncio.create_task(self._consume(self.slots[slot], kind, transceiver.receiver.track))
             )
         self._tasks.append(asyncio.create_task(self._listen()))
+        self.joins += 1
+        await self._notify()
+
+    async def keep_joined(self, connect: Callable[[], Awaitable[Signal]], stop: asyncio.Event) -> None:
+        """Stay joined until ``stop`` is set: whenever the connection fails or closes, the signaling drops or
+        no answer comes within ``ANSWER_WITHIN``, open a new signal and join again, backing off after failed
+        attempts. A permanent refusal (forbidden, not found, a bad offer) raises ``Refused``."""
+        failures = 0
+        while not stop.is_set():
+            attempt = f"join {self.joins + 1}" + (f" (attempt {failures + 1})" if failures else "")
+            log.info("%s: opening the signaling", attempt)
+            try:
+                await asyncio.wait_for(self._join(connect), ANSWER_WITHIN)
+                failures = 0
+                log.info("joined (join %d)", self.joins)
+                ended = asyncio.create_task(stop.wait())
+                broken = asyncio.create_task(self._broken.wait())
+                await asyncio.wait({ended, broken}, return_when=asyncio.FIRST_COMPLETED)
+                ended.cancel()
+                broken.cancel()
+                why = self._why
+            except Refused as exc:
+                if exc.permanent:
+                    await self.end_session()
+                    raise
+                why, failures = str(exc), failures + 1
+            except Exception as exc:  # the socket, the network, the timeout: all end in joining again
+                why, failures = (
+                    f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                    failures + 1,
+                )
+            await self.end_session()
+            if stop.is_set():
+                break
+            delay = min(BACKOFF[1], BACKOFF[0] * 2 ** max(failures - 1, 0))
+            log.warning("%s; joining again in %.1f s", why, delay)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+
+    async def _join(self, connect: Callable[[], Awaitable[Signal]]) -> None:
+        self.signal = None
+        await self.start(await connect())
+
+    def _break(self, why: str) -> None:
+        if not self._broken.is_set():
+            self._why = why
+            self._broken.set()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     async def _until_answer(self) -> str:
         assert self.signal is not None
@@ -165,18 +268,19 @@ class Agent:
             if message.get("type") == "answer":
                 return str(message["sdp"])
             if message.get("type") == "error":
-                raise RuntimeError(f"relay refused: {message.get('code')}: {message.get('detail')}")
+                raise Refused(str(message.get("code")), str(message.get("detail")))
             self._apply(message)
 
     async def _listen(self) -> None:
         assert self.signal is not None
-        with contextlib.suppress(Exception):
+        try:
             while True:
                 message = await self.signal.recv()
                 self.messages.append(message)
                 self._apply(message)
-                async with self._changed:
-                    self._changed.notify_all()
+                await self._notify()
+        except Exception as exc:  # the socket closed or broke
+            self._break(f"the signaling closed ({type(exc).__name__})")
 
     def _apply(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -204,8 +308,7 @@ class Agent:
                     view.first_frame_at = view.first_frame_at or now
                     view.decoded.append((now, read[0] if read else None, read[1] if read else None))
                     del view.decoded[:-600]
-                async with self._changed:
-                    self._changed.notify_all()
+                await self._notify()
 
     async def wait_until(self, predicate: Callable[[], bool], within: float) -> None:
         """Wait (at most ``within`` seconds) until ``predicate()`` holds after a frame or a message."""
@@ -218,7 +321,8 @@ class Agent:
 
     async def stats(self) -> dict[str, Any]:
         """Per-stream numbers from aiortc's own statistics, and what each slot showed."""
-        out: dict[str, Any] = {"slots": [], "streams": []}
+        state = self.pc.connectionState if self.pc is not None else "closed"
+        out: dict[str, Any] = {"joins": self.joins, "state": state, "slots": [], "streams": []}
         for v in self.slots:
             fps = 0.0
             recent = [t for t, _, _ in v.decoded if t > time.time() - 2]
@@ -233,7 +337,7 @@ class Agent:
                     "fps": round(fps, 1),
                 }
             )
-        if self.pc is not None:
+        if self.pc is not None and state != "closed":
             report = await self.pc.getStats()
             for s in report.values():
                 if s.type in ("inbound-rtp", "remote-inbound-rtp"):
@@ -249,17 +353,27 @@ class Agent:
                     )
         return out
 
-    async def close(self) -> None:
-        for task in self._tasks:
+    async def end_session(self) -> None:
+        """Close this join's peer connection and signal; the sources, slots and counts stay."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self.pc is not None:
-            await self.pc.close()
+            # a close() cut short by a cancellation never finishes: run it to the end (as the relay does)
+            await asyncio.shield(self.pc.close())
         if self.signal is not None:
             with contextlib.suppress(Exception):
                 await self.signal.close()
+        await self._notify()
+
+    async def close(self) -> None:
+        await self.end_session()
+        for track in (self.audio, self.video):
+            if track is not None:
+                track.stop()
 
 
 # --------------------------------------------------------------------------------------------- CLI
@@ -284,8 +398,17 @@ def login(server: str, username: str, password: str) -> str:
 async def run(args: argparse.Namespace) -> int:
     if args.host_address:
         hook.use_host_addresses(args.host_address)
-    token = args.token or login(args.server, args.username, args.password)
-    signal = await WebSocketSignal(ws_url(args.server, args.meeting), token).open()
+    token = args.token or await asyncio.to_thread(login, args.server, args.username, args.password)
+
+    async def connect() -> Signal:
+        nonlocal token
+        try:
+            return await WebSocketSignal(ws_url(args.server, args.meeting), token).open()
+        except Refused as exc:
+            if exc.code == "unauthenticated" and args.username and args.password:  # the token expired
+                token = await asyncio.to_thread(login, args.server, args.username, args.password)
+            raise
+
     agent = Agent(
         AgentOptions(
             bridge_point_id=args.bridge_point,
@@ -295,14 +418,22 @@ async def run(args: argparse.Namespace) -> int:
             source=args.source,
         )
     )
-    await agent.start(signal)
+    stop = asyncio.Event()
+    joined = asyncio.create_task(agent.keep_joined(connect, stop))
     started = time.time()
     try:
-        while args.duration <= 0 or time.time() - started < args.duration:
-            await asyncio.sleep(args.every)
+        while not joined.done() and (args.duration <= 0 or time.time() - started < args.duration):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(joined), args.every)
             sys.stdout.write(json.dumps(await agent.stats(), ensure_ascii=False) + "\n")
             sys.stdout.flush()
+        if joined.done() and joined.exception() is not None:
+            sys.stderr.write(f"cauhop-agent: {joined.exception()}\n")
+            return 1
     finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError, Refused):
+            await joined
         await agent.close()
     return 0
 
@@ -331,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --token, or --username and --password")
     if args.bridge_point is None and not args.console:
         parser.error("give --bridge-point, or --console")
+    logging.basicConfig(level=logging.INFO, format="cauhop-agent: %(message)s", stream=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(run(args))
     return 130
