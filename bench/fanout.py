@@ -1,14 +1,18 @@
 """Live fan-out: a presenter page turn from the chair's command to 1,000 connected tablets.
 
-Runs, in one go on this machine (loopback only):
-  1. Cầu Họp (`cauhop serve`, one process, SQLite demo in a temporary folder): the chair sends `present`
-     over its WebSocket; every tablet socket receives the `live.presenter` event. Full path: auth'd socket,
-     validation, permission, the log write (one transaction), the bus, per-connection ordering.
-  2. A bare `websockets` server: a control socket sends the same bytes; the server `broadcast`s them.
-Clients are spread over several processes; latency is measured on the machine-wide monotonic clock from
-just before the chair's send to each client's receive. Prints p50/p99 for both and the ratios.
+Two servers run side by side on this machine (loopback only), both on uvloop with permessage-deflate (what
+`cauhop serve` negotiates), in processes of their own:
+  * Cầu Họp (`cauhop serve`, one process, SQLite demo in a temporary folder): the chair sends `present` over
+    its WebSocket; every tablet socket receives the `live.presenter` event. Full path: auth'd socket,
+    validation, permission, the log write (one transaction), the bus, per-connection ordering.
+  * A bare `websockets` server: a control socket sends an event of the same shape and size (seq, kind,
+    payload, at, actor_id); the server `broadcast`s it to every other socket.
+The same client processes hold one socket to each server per simulated tablet. Page turns alternate between
+the two servers (which one goes first alternates too), so load from the rest of the machine hits both alike;
+the first turns of each are a warm-up and not counted. Latency is measured on the machine-wide monotonic clock
+from just before the driver's send to each client's receive. Prints p50/p99 for both and the ratios.
 
-    .venv/bin/python bench/fanout.py [--clients 1000] [--procs 4] [--turns 30]
+    .venv/bin/python bench/fanout.py [--clients 1000] [--procs 4] [--turns 30] [--warmup 5]
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+import uvloop
 import websockets
 from websockets.asyncio.server import broadcast, serve
 
@@ -34,132 +40,163 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import free_port  # noqa: E402
 
+OURS, BARE = 0, 1
+GAP = 0.2  # seconds between two page turns (pacing, not synchronisation: each turn is timed on its own)
+
 
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-# ---- client processes ----
+# ---- client processes: `count` tablets, each with one socket to each server ----
 async def _clients(
-    url: str,
+    targets: list[tuple[str, list[dict[str, str]], int]],
     count: int,
-    headers: list[dict[str, str]],
-    ready: mp.Event,
-    turns: int,
-    out: mp.Queue,
-    bare: bool,
+    total: int,
+    ready: Any,
+    stop: Any,
+    out: Any,
 ) -> None:
-    sockets = []
-    for i in range(count):
-        ws = await websockets.connect(
-            url,
-            additional_headers=headers[i % len(headers)],
-            max_size=2**22,
-            open_timeout=60,
-            ping_interval=None,
-        )
-        if not bare:
-            await ws.recv()  # hello
-            await ws.recv()  # snapshot
-        sockets.append(ws)
-    ready.set()
-    received: list[tuple[int, int]] = []  # (page, monotonic ns)
+    received: list[tuple[int, int, int]] = []  # (server, page, monotonic ns)
+    missing = [0, 0]
+    sockets: list[websockets.ClientConnection] = []
+    listeners: list[asyncio.Task[None]] = []
 
-    async def listen(ws: websockets.ClientConnection) -> None:
-        for _ in range(turns):
-            while True:
+    async def listen(server: int, ws: websockets.ClientConnection) -> None:
+        got = 0
+        try:
+            while got < total:
                 text = await ws.recv()
                 t = time.monotonic_ns()
                 msg = json.loads(text)
                 if msg.get("kind") == "live.presenter":
-                    received.append((msg["payload"]["page"], t))
-                    break
+                    received.append((server, msg["payload"]["page"], t))
+                    got += 1
+        finally:
+            missing[server] += total - got
 
-    await asyncio.gather(*(listen(ws) for ws in sockets))
-    out.put(received)
+    for i in range(count):
+        for server, (url, headers, greeting) in enumerate(targets):
+            ws = await websockets.connect(
+                url, additional_headers=headers[i % len(headers)], open_timeout=120, ping_interval=None
+            )
+            for _ in range(greeting):  # hello + snapshot from ours, nothing from the bare server
+                await ws.recv()
+            sockets.append(ws)
+            # Read from the start, as a tablet does (presence updates while the others join).
+            listeners.append(asyncio.create_task(listen(server, ws)))
+    ready.set()
+    await asyncio.to_thread(stop.wait)  # the driver is done (and waited for the last deliveries)
+    for task in listeners:
+        task.cancel()
+    await asyncio.gather(*listeners, return_exceptions=True)
+    out.put((received, missing))
     for ws in sockets:
         await ws.close()
 
 
 def client_process(
-    url: str,
+    targets: list[tuple[str, list[dict[str, str]], int]],
     count: int,
-    headers: list[dict[str, str]],
-    ready: mp.Event,
-    turns: int,
-    out: mp.Queue,
-    bare: bool,
+    total: int,
+    ready: Any,
+    stop: Any,
+    out: Any,
 ) -> None:
-    asyncio.run(_clients(url, count, headers, ready, turns, out, bare))
+    uvloop.run(_clients(targets, count, total, ready, stop, out))
 
 
-# ---- the driver: sends page turns, one at a time, and times them ----
-async def drive(url: str, headers: dict[str, str], turns: int, bare: bool, gap: float) -> dict[int, int]:
-    sent: dict[int, int] = {}
-    async with websockets.connect(url, additional_headers=headers, ping_interval=None) as ws:
-        if not bare:
-            await ws.recv()
-            await ws.recv()
-            await ws.send(json.dumps({"type": "start", "id": "bench-start"}))
-        for page in range(1, turns + 1):
-            await asyncio.sleep(
-                gap
-            )  # pacing between turns (not a synchronisation: latency is timed per turn)
-            event = {
-                "type": "event",
-                "seq": page,
-                "kind": "live.presenter",
-                "payload": {"document_id": 1, "page": page, "zoom": 1.0, "x": None, "y": None},
-            }
-            message = (
-                json.dumps(event)
-                if bare
-                else json.dumps(
-                    {"type": "present", "id": f"turn-{page}-{time.time_ns()}", "document_id": 1, "page": page}
-                )
-            )
-            sent[page] = time.monotonic_ns()
-            await ws.send(message)
-        await asyncio.sleep(1.0)
+# ---- the driver: page turns, alternating between the two servers, each timed ----
+async def drive(ours: tuple[str, dict[str, str]], bare_url: str, total: int) -> dict[tuple[int, int], int]:
+    sent: dict[tuple[int, int], int] = {}
+    chair = await websockets.connect(ours[0], additional_headers=ours[1], ping_interval=None)
+    control = await websockets.connect(bare_url, ping_interval=None)
+    await chair.recv()  # hello
+    await chair.recv()  # snapshot
+    await chair.send(json.dumps({"type": "start", "id": "bench-start"}))
+    while json.loads(await chair.recv()).get("type") != "ack":
+        pass
+
+    async def drain(ws: websockets.ClientConnection) -> None:  # acks and events to the chair: read, not kept
+        async for _ in ws:
+            pass
+
+    drains = [asyncio.create_task(drain(chair))]
+    for page in range(1, total + 1):
+        order = (OURS, BARE) if page % 2 else (BARE, OURS)
+        for server in order:
+            await asyncio.sleep(GAP)
+            if server == OURS:
+                ws, message = chair, {"type": "present", "id": f"turn-{page}", "document_id": 1, "page": page}
+            else:
+                ws, message = control, bare_event(page)
+            text = json.dumps(message, ensure_ascii=False)
+            sent[(server, page)] = time.monotonic_ns()
+            await ws.send(text)
+    await asyncio.sleep(5.0)  # the last deliveries
+    for task in drains:
+        task.cancel()
+    await chair.close()
+    await control.close()
     return sent
 
 
+def bare_event(page: int) -> dict[str, Any]:
+    """What our server sends for a page turn, field for field (same size on the wire)."""
+    return {
+        "type": "event",
+        "seq": 1000 + page,
+        "kind": "live.presenter",
+        "payload": {"document_id": 1, "page": page, "zoom": 1.0, "x": None, "y": None},
+        "at": "2026-11-23T10:00:00.123456+00:00",
+        "actor_id": 3,
+    }
+
+
 def run_load(
-    url: str,
-    driver_url: str,
+    ours_url: str,
     client_headers: list[dict[str, str]],
-    driver_headers: dict[str, str],
-    clients: int,
-    procs: int,
-    turns: int,
-    bare: bool,
-) -> list[float]:
+    chair: dict[str, str],
+    bare_url: str,
+    args: argparse.Namespace,
+) -> tuple[list[float], list[float], list[int]]:
     ctx = mp.get_context("fork")
-    out: mp.Queue = ctx.Queue()
+    out = ctx.Queue()
+    total = args.warmup + args.turns
+    targets = [(ours_url, client_headers, 2), (bare_url, [{}], 0)]
     readies, workers = [], []
-    per = clients // procs
-    for _ in range(procs):
+    stop = ctx.Event()
+    for _ in range(args.procs):
         ready = ctx.Event()
-        p = ctx.Process(target=client_process, args=(url, per, client_headers, ready, turns, out, bare))
+        per = args.clients // args.procs
+        p = ctx.Process(target=client_process, args=(targets, per, total, ready, stop, out))
         p.start()
         readies.append(ready)
         workers.append(p)
+    started = time.monotonic()
     for ready in readies:
-        if not ready.wait(180):
+        if not ready.wait(600):
             raise SystemExit("clients did not connect in time")
-    sent = asyncio.run(drive(driver_url, driver_headers, turns, bare, gap=0.25))
-    latencies: list[float] = []
+    print(f"clients connected in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    sent = uvloop.run(drive((ours_url, chair), bare_url, total))
+    print(f"{total} page turns per server sent", file=sys.stderr, flush=True)
+    stop.set()
+    lat: list[list[float]] = [[], []]
+    missing = [0, 0]
     for _ in workers:
-        for page, t in out.get(timeout=120):
-            latencies.append((t - sent[page]) / 1e6)
+        received, lost = out.get(timeout=120)
+        missing = [missing[0] + lost[0], missing[1] + lost[1]]
+        for server, page, t in received:
+            if page > args.warmup:
+                lat[server].append((t - sent[(server, page)]) / 1e6)
     for p in workers:
         p.join(30)
-    return latencies
+    return lat[OURS], lat[BARE], missing
 
 
-# ---- the two servers ----
-def bare_server(port: int, stop: mp.Event) -> None:
+# ---- the bare server ----
+def bare_server(port: int, stop: Any) -> None:
     async def main() -> None:
         clients: set[websockets.ServerConnection] = set()
 
@@ -171,10 +208,10 @@ def bare_server(port: int, stop: mp.Event) -> None:
             finally:
                 clients.discard(ws)
 
-        async with serve(handler, "127.0.0.1", port, ping_interval=None, max_size=2**22):
+        async with serve(handler, "127.0.0.1", port, ping_interval=None):
             await asyncio.to_thread(stop.wait)
 
-    asyncio.run(main())
+    uvloop.run(main())
 
 
 def login(base: str, user: str) -> dict[str, str]:
@@ -195,7 +232,8 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--procs", type=int, default=4)
-    parser.add_argument("--turns", type=int, default=30)
+    parser.add_argument("--turns", type=int, default=30, help="measured page turns per server")
+    parser.add_argument("--warmup", type=int, default=5, help="page turns per server not counted")
     parser.add_argument(
         "--ws", default="websockets-sansio", help="uvicorn WebSocket implementation for our server"
     )
@@ -206,7 +244,7 @@ def main() -> None:
     cli = [sys.executable, "-m", "cauhop_cli"]
     subprocess.run(cli + ["migrate"], env=env, check=True, capture_output=True)
     subprocess.run(cli + ["seed-demo"], env=env, check=True, capture_output=True)
-    port = free_port()
+    port, bare_port = free_port(), free_port()
     server = subprocess.Popen(
         cli + ["serve", "--demo", "--port", str(port), "--log-level", "warning", "--ws", args.ws],
         env=env,
@@ -214,43 +252,40 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    stop = mp.get_context("fork").Event()
+    bare = mp.get_context("fork").Process(target=bare_server, args=(bare_port, stop))
+    bare.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 login(base, "chair")
                 break
             except OSError:
                 time.sleep(0.1)
         headers = [login(base, f"delegate{i:02d}") for i in range(1, 51)]
-        chair = login(base, "chair")
-        url = f"ws://127.0.0.1:{port}/ws/meetings/1"
-        ours = run_load(url, url, headers, chair, args.clients, args.procs, args.turns, bare=False)
+        ours, base_lat, missing = run_load(
+            f"ws://127.0.0.1:{port}/ws/meetings/1",
+            headers,
+            login(base, "chair"),
+            f"ws://127.0.0.1:{bare_port}",
+            args,
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
-
-    bare_port = free_port()
-    stop = mp.get_context("fork").Event()
-    bare = mp.get_context("fork").Process(target=bare_server, args=(bare_port, stop))
-    bare.start()
-    time.sleep(1.0)
-    try:
-        bare_url = f"ws://127.0.0.1:{bare_port}"
-        base_lat = run_load(bare_url, bare_url, [{}], {}, args.clients, args.procs, args.turns, bare=True)
-    finally:
         stop.set()
         bare.join(10)
 
-    n = args.clients * args.turns
-    rows = [("Cầu Họp (full path)", ours), ("bare websockets.broadcast", base_lat)]
+    n = (args.clients // args.procs) * args.procs * args.turns
     print(
-        f"{args.clients} clients in {args.procs} processes, {args.turns} page turns; {len(ours)}/{n} and "
-        f"{len(base_lat)}/{n} deliveries measured\n"
+        f"{args.clients} clients in {args.procs} processes, {args.turns} page turns per server "
+        f"(+{args.warmup} warm-up), alternating; {len(ours)}/{n} and {len(base_lat)}/{n} deliveries "
+        f"measured; not delivered: {missing[0]} and {missing[1]}\n"
     )
     print("| path | p50 ms | p99 ms | max ms |")
     print("|---|---:|---:|---:|")
-    for name, lat in rows:
+    for name, lat in (("Cầu Họp (full path)", ours), ("bare websockets.broadcast", base_lat)):
         print(f"| {name} | {percentile(lat, 0.5):.1f} | {percentile(lat, 0.99):.1f} | {max(lat):.1f} |")
     r50 = percentile(ours, 0.5) / percentile(base_lat, 0.5)
     r99 = percentile(ours, 0.99) / percentile(base_lat, 0.99)

@@ -10,21 +10,28 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
 
 class Subscription:
-    """Messages of one channel for one consumer, in a bounded queue; ``overflowed`` when it fell behind."""
+    """Messages of one channel for one consumer, in a bounded queue; ``overflowed`` when it fell behind.
+
+    ``direct``, when set, is offered each message first, synchronously, during the publisher's delivery
+    pass; it returns True when it handled the message (a socket in step writes it out at once), and
+    False to have it queued as usual."""
 
     def __init__(self, bus: LocalBus, channel: str, maxsize: int) -> None:
         self.bus, self.channel = bus, channel
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize)
         self.overflowed = False
+        self.direct: Callable[[dict[str, Any]], bool] | None = None
 
     def offer(self, message: dict[str, Any]) -> None:
+        if self.direct is not None and self.direct(message):
+            return
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:

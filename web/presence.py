@@ -2,7 +2,9 @@
 
 Every socket announces its person's join and leave on the bus channel ``presence``; each server process
 folds those announcements (its own and, through Redis, the others') into counts per meeting and tells its
-own sockets of that meeting the new list. A process started after others only knows the joins it has seen.
+own sockets of that meeting the new list, only when it changed (a person's second tablet changes nothing, so
+1,000 tablets of 50 people joining send 50 lists, not 1,000). A process started after others only knows the
+joins it has seen.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ class PresenceTracker:
     def _fold(self, message: dict[str, Any]) -> None:
         meeting_id, person_id = message["meeting_id"], message["person_id"]
         counts = self.counts.setdefault(meeting_id, Counter())
+        was_online = counts[person_id] > 0
         counts[person_id] += 1 if message["online"] else -1
         if counts[person_id] <= 0:
             del counts[person_id]
-        self.bus.deliver(f"meeting:{meeting_id}", {"type": "presence", "online": self.online(meeting_id)})
+        if (counts[person_id] > 0) != was_online:  # a second tablet of the same person changes nothing
+            self.bus.deliver(f"meeting:{meeting_id}", {"type": "presence", "online": self.online(meeting_id)})

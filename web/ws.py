@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +36,44 @@ SNAPSHOT_GAP = 500  # further behind than this, a client gets a snapshot instead
 QUEUE = 1024
 COMMANDS_PER_SECOND, BURST = 20.0, 60.0
 WIRE = "\x00wire"  # cache key for an event's serialised text (never serialised itself)
+log = logging.getLogger(__name__)
+
+
+def wire(message: dict[str, Any]) -> str:
+    """An event from the bus as sent: the same dict goes to every socket, so it is serialised once."""
+    text = message.get(WIRE)
+    if text is None:
+        text = message[WIRE] = json.dumps(message, ensure_ascii=False)
+    return str(text)
+
+
+def send_eagerly(send: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run a socket send now, up to its first wait (what Python 3.12's eager tasks do). uvicorn's
+    ``websockets-sansio`` send only waits while the socket's buffer is over its high-water mark, so for a
+    tablet that keeps up the frame is written here and nothing is scheduled; a send that must wait is
+    finished by a task of its own (returned), without holding up the caller's pass over the other sockets.
+    Raises what the send raises before its first wait (a closed socket)."""
+    try:
+        waiting_on = send.send(None)
+    except StopIteration:
+        return None
+    return asyncio.ensure_future(_finish(send, waiting_on))
+
+
+async def _finish(send: Coroutine[Any, Any, None], waiting_on: Any) -> None:
+    try:
+        while True:
+            if isinstance(waiting_on, asyncio.Future):
+                await asyncio.wait([waiting_on])  # its result is for the send, which reads it on resuming
+            else:
+                await asyncio.sleep(0)  # a bare yield
+            waiting_on = send.send(None)
+    except StopIteration:
+        return
+    except Exception:  # the socket closed while we waited: its receive loop cleans up
+        log.debug("direct write to a closed socket", exc_info=True)
+    finally:
+        send.close()
 
 
 def _error_code(exc: CauhopError) -> str:
@@ -53,20 +93,40 @@ class Connection:
         self.ws, self.service, self.actor, self.meeting_id = ws, service, actor, meeting_id
         self.last = 0
         self.send_lock = asyncio.Lock()
+        self.sub: Subscription | None = None
+        self.pumping = False  # the pump is handling a message (it may be waiting on the log or the socket)
+        self.writing: asyncio.Task[None] | None = None  # a direct write that had to wait for the socket
         self.tokens, self.refilled = BURST, time.monotonic()
 
     async def send(self, message: dict[str, Any] | str) -> None:
         text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
         async with self.send_lock:
+            if self.writing is not None:  # a direct write still waiting on the socket goes first
+                await asyncio.wait([self.writing])
             await self.ws.send_text(text)
 
     async def send_event(self, message: dict[str, Any]) -> None:
-        """An event from the bus: the same dict goes to every connection, so it is serialised once."""
-        text = message.get(WIRE)
-        if text is None:
-            text = message[WIRE] = json.dumps(message, ensure_ascii=False)
-        async with self.send_lock:
-            await self.ws.send_text(text)
+        await self.send(wire(message))
+
+    def direct(self, message: dict[str, Any]) -> bool:
+        """Offered each bus message synchronously, in the publisher's one delivery pass over the sockets:
+        the next event for a socket in step (nothing queued, nothing being sent) is written out here, with
+        no task switch. Anything else (a gap, presence, a socket behind or busy) is left to ``pump``."""
+        if (
+            message.get("type") != "event"
+            or message.get("seq") != self.last + 1
+            or self.pumping
+            or self.send_lock.locked()
+            or (self.writing is not None and not self.writing.done())
+            or (self.sub is not None and not self.sub.queue.empty())
+        ):
+            return False
+        self.last = message["seq"]
+        try:
+            self.writing = send_eagerly(self.ws.send_text(wire(message)))
+        except Exception:  # the socket is gone: its receive loop sees the disconnect and cleans up
+            log.debug("direct write to a closed socket", exc_info=True)
+        return True
 
     # ---- outgoing: replay, then the bus ----
     async def catch_up(self, upto: int | None = None) -> None:
@@ -104,27 +164,40 @@ class Connection:
         online = self.ws.app.state.presence.online(self.meeting_id)
         await self.send(live_schema.Presence(seq=self.last, online=online).model_dump())
 
+    def follow(self, sub: Subscription) -> None:
+        """Once caught up: take the next events directly from the bus while in step (see ``direct``)."""
+        self.sub = sub
+        sub.direct = self.direct
+
     async def pump(self, sub: Subscription) -> None:
+        """Events this socket did not take directly (and presence), in order; resync after an overflow."""
         while True:
             message = await sub.get()
-            if sub.overflowed:
-                sub.overflowed = False
-                while not sub.queue.empty():
-                    sub.queue.get_nowait()
-                await self.send(
-                    live_schema.Resync(seq=self.last, reason="you fell behind; catching up").model_dump()
-                )
-                await self.catch_up()
-                continue
-            seq = message.get("seq")
-            if message.get("type") != "event":  # ephemeral (presence): pass through with our seq
-                await self.send({**message, "seq": self.last})
-            elif seq is not None and seq > self.last:
-                if seq > self.last + 1:
-                    await self.catch_up(upto=seq - 1)
-                if seq == self.last + 1:
-                    await self.send_event(message)
-                    self.last = seq
+            self.pumping = True
+            try:
+                await self._pumped(sub, message)
+            finally:
+                self.pumping = False
+
+    async def _pumped(self, sub: Subscription, message: dict[str, Any]) -> None:
+        if sub.overflowed:
+            sub.overflowed = False
+            while not sub.queue.empty():
+                sub.queue.get_nowait()
+            await self.send(
+                live_schema.Resync(seq=self.last, reason="you fell behind; catching up").model_dump()
+            )
+            await self.catch_up()
+            return
+        seq = message.get("seq")
+        if message.get("type") != "event":  # ephemeral (presence): pass through with our seq
+            await self.send({**message, "seq": self.last})
+        elif seq is not None and seq > self.last:
+            if seq > self.last + 1:
+                await self.catch_up(upto=seq - 1)
+            if seq == self.last + 1:
+                await self.send_event(message)
+                self.last = seq
 
     # ---- incoming: commands ----
     def _allow(self) -> bool:
@@ -219,6 +292,7 @@ async def meeting_socket(ws: WebSocket) -> None:
             await conn.error(None, _error_code(exc), exc.detail)
             await ws.close(code=4404 if _error_code(exc) == "not_found" else 4403)
             return
+        conn.follow(sub)
         pump = asyncio.create_task(conn.pump(sub))
         await presence.announce(meeting_id, actor.person_id, True)
         joined = True
