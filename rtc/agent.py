@@ -36,7 +36,6 @@ from rtc.testsrc import PatternVideo, Pausable, open_source, read_pattern
 
 log = logging.getLogger("cauhop.agent")
 
-ANSWER_WITHIN = 10.0  # seconds from opening the socket to the relay's answer
 BACKOFF = (0.5, 10.0)  # the first and the longest wait before joining again
 
 
@@ -130,6 +129,7 @@ class AgentOptions:
     ice_servers: Sequence[RTCIceServer] = ()
     fps: float = 15
     loudness: float = 0.3  # of the testsrc tone, 0..1
+    answer_within: float = 10.0  # seconds from opening the signaling to the relay's answer (keep_joined)
 
 
 class Feed(MediaStreamTrack):
@@ -169,9 +169,10 @@ class Agent:
         self._broken, self._why = asyncio.Event(), ""
 
         @pc.on("connectionstatechange")
-        def changed() -> None:
+        async def changed() -> None:
             if pc.connectionState in ("failed", "closed"):
                 self._break(f"the peer connection is {pc.connectionState}")
+            await self._notify()
 
         if o.publish and not o.console and self.video is None:
             self.audio, self.video = open_source(o.source, o.bridge_point_id or 0, o.loudness)
@@ -213,14 +214,14 @@ class Agent:
 
     async def keep_joined(self, connect: Callable[[], Awaitable[Signal]], stop: asyncio.Event) -> None:
         """Stay joined until ``stop`` is set: whenever the connection fails or closes, the signaling drops or
-        no answer comes within ``ANSWER_WITHIN``, open a new signal and join again, backing off after failed
+        no answer comes within ``answer_within``, open a new signal and join again, backing off after failed
         attempts. A permanent refusal (forbidden, not found, a bad offer) raises ``Refused``."""
         failures = 0
         while not stop.is_set():
             attempt = f"join {self.joins + 1}" + (f" (attempt {failures + 1})" if failures else "")
             log.info("%s: opening the signaling", attempt)
             try:
-                await asyncio.wait_for(self._join(connect), ANSWER_WITHIN)
+                await asyncio.wait_for(self._join(connect), self.options.answer_within)
                 failures = 0
                 log.info("joined (join %d)", self.joins)
                 ended = asyncio.create_task(stop.wait())

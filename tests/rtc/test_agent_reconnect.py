@@ -8,10 +8,14 @@ in-process ``Relay``; real aiortc agents. Waits are on the agents' frames and jo
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -118,6 +122,73 @@ def test_agents_rejoin_a_restarted_server_and_frames_flow_again(
     assert rejoins, "each rejoin is logged with its reason"
 
 
+class Stalled:
+    """A relay that hangs: it accepts TCP connections on the port and never says a word."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.twice = asyncio.Event()
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self, port: int) -> None:
+        async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.accepted += 1
+            self.writers.append(writer)
+            if self.accepted >= 2:
+                self.twice.set()
+
+        self.server = await asyncio.start_server(hang, "127.0.0.1", port, reuse_address=True)
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        await self.server.wait_closed()
+
+
+def test_a_relay_that_never_answers_is_tried_again_until_one_does(settings: Settings) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    ubnd = point(settings, "BP-HG-UBND")
+    servers = [Server(settings, port)]
+    with httpx.Client(base_url=base) as http:
+        token = http.post("/api/auth/login", json={"username": "chair", "password": "demo"}).json()[
+            "access_token"
+        ]
+    servers[0].stop()
+
+    async def scenario() -> None:
+        stalled = Stalled()
+        await stalled.start(port)
+
+        async def connect() -> Signal:
+            return await WebSocketSignal(ws_url(base, MEETING), token).open()
+
+        stop = asyncio.Event()
+        agent = Agent(AgentOptions(bridge_point_id=ubnd, answer_within=1.0))
+        run = asyncio.create_task(agent.keep_joined(connect, stop))
+        try:
+            await asyncio.wait_for(stalled.twice.wait(), 10)  # no answer in time: it gave up and came back
+            assert agent.joins == 0
+            await stalled.stop()
+            servers.append(await asyncio.to_thread(Server, settings, port))
+            await agent.wait_until(lambda: agent.joins == 1, 20)
+            await agent.wait_until(
+                lambda: agent.pc is not None and agent.pc.connectionState == "connected", 10
+            )
+        finally:
+            stop.set()
+            await run
+            await agent.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 60))
+    finally:
+        servers[-1].stop()
+
+
 def test_a_connection_the_relay_closes_is_rebuilt() -> None:
     async def scenario() -> None:
         relay = Relay()
@@ -150,3 +221,46 @@ def test_a_connection_the_relay_closes_is_rebuilt() -> None:
             await relay.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_the_command_line_keeps_printing_stats_across_a_restart_and_stops_on_ctrl_c(
+    settings: Settings,
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    servers = [Server(settings, port)]
+    ubnd = point(settings, "BP-HG-UBND")
+    args = ["-m", "rtc.agent", "--server", base, "--meeting", str(MEETING), "--bridge-point", str(ubnd)]
+    args += ["--username", "operator", "--password", "demo", "--host-address", "127.0.0.1", "--every", "0.5"]
+
+    async def scenario() -> tuple[int, bytes]:
+        agent = await asyncio.create_subprocess_exec(
+            sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = agent.stdout, agent.stderr
+        assert out is not None and err is not None
+
+        async def line_where(check: Callable[[dict[str, Any]], bool]) -> None:
+            while not check(json.loads(await out.readline())):
+                pass
+
+        try:
+            await asyncio.wait_for(line_where(lambda s: s["joins"] == 1 and s["state"] == "connected"), 20)
+            await asyncio.to_thread(servers[0].stop)
+            await asyncio.wait_for(line_where(lambda s: s["state"] != "connected"), 10)  # still printing
+            servers.append(await asyncio.to_thread(Server, settings, port))
+            await asyncio.wait_for(line_where(lambda s: s["joins"] == 2 and s["state"] == "connected"), 20)
+            agent.send_signal(signal.SIGINT)
+            code = await asyncio.wait_for(agent.wait(), 10)
+            return code, await err.read()
+        finally:
+            if agent.returncode is None:
+                agent.kill()
+                await agent.wait()
+
+    try:
+        code, log = asyncio.run(asyncio.wait_for(scenario(), 90))
+    finally:
+        servers[-1].stop()
+    assert code == 130
+    assert b"joining again" in log and b"join 2" in log
