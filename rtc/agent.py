@@ -159,6 +159,7 @@ class Agent:
         self._tasks: list[asyncio.Task[None]] = []
         self._broken = asyncio.Event()
         self._why = ""
+        self._connected = False  # this join's peer connection got connected
 
     async def start(self, signal: Signal) -> None:
         """Join once over ``signal``: a new peer connection, an offer, the answer (see ``keep_joined``)."""
@@ -166,10 +167,11 @@ class Agent:
         o = self.options
         servers = list(o.ice_servers) or list(getattr(signal, "ice_servers", []))
         pc = self.pc = RTCPeerConnection(hook.configuration(servers))
-        self._broken, self._why = asyncio.Event(), ""
+        self._broken, self._why, self._connected = asyncio.Event(), "", False
 
         @pc.on("connectionstatechange")
         async def changed() -> None:
+            self._connected = self._connected or pc.connectionState == "connected"
             if pc.connectionState in ("failed", "closed"):
                 self._break(f"the peer connection is {pc.connectionState}")
             await self._notify()
@@ -222,7 +224,6 @@ class Agent:
             log.info("%s: opening the signaling", attempt)
             try:
                 await asyncio.wait_for(self._join(connect), self.options.answer_within)
-                failures = 0
                 log.info("joined (join %d)", self.joins)
                 ended = asyncio.create_task(stop.wait())
                 broken = asyncio.create_task(self._broken.wait())
@@ -230,6 +231,7 @@ class Agent:
                 ended.cancel()
                 broken.cancel()
                 why = self._why
+                failures = 0 if self._connected else failures + 1  # a join that never connected failed
             except Refused as exc:
                 if exc.permanent:
                     await self.end_session()
