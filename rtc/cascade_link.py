@@ -11,6 +11,10 @@ viewers get the province's chair and speaker through the district's own legs (ke
 district's keyframe requests, NACKs and receiver reports go up the link to the province legs unchanged (they
 name the same SSRCs and sequence numbers). When the province switches a slot to another publisher, the feed
 is replaced. The district room mirrors the province's chair and speaker.
+
+Upward, only what is selected: while the district room's speaker is one of its own publishers (a commune
+granted the floor), the link opens one more connection up — as that bridge point, sending only — and the
+district room forwards that publisher into it (``Room.send_up``); it is closed when the floor moves on.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import asyncio
 import contextlib
 import logging
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -33,6 +38,18 @@ from rtc.source import Source, SourceFormat
 
 log = logging.getLogger(__name__)
 
+UP_EVERY = 0.05  # how often the link looks whether one of its own publishers is the speaker
+
+
+@dataclass
+class Upward:
+    """The connection on which the link sends one of its own publishers up."""
+
+    bridge_point_id: int
+    pc: RTCPeerConnection
+    signal: Signal
+    peer: Peer | None
+
 
 class CascadeLink:
     """The link from one relay (``relay``, e.g. a district's) up to another relay's room for the meeting."""
@@ -44,8 +61,11 @@ class CascadeLink:
         bridge_point_id: int,
         slots: int = 2,
         ice_servers: Sequence[RTCIceServer] = (),
+        upward: Callable[[], Signal] | None = None,
     ) -> None:
         self.relay, self.meeting_id, self.bridge_point_id = relay, meeting_id, bridge_point_id
+        self.upward = upward  # a new signaling channel to the relay above, for each commune sent up
+        self.up: Upward | None = None
         self.slots, self.ice_servers = slots, list(ice_servers)
         self.pc: RTCPeerConnection | None = None
         self.signal: Signal | None = None
@@ -57,6 +77,8 @@ class CascadeLink:
         self.closed = asyncio.Event()  # the link's connection failed or closed
         self.packets = 0
         self._listener: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._closing = False  # the watcher's own stop: a cancellation can be swallowed by a signal's close
 
     @property
     def room(self) -> Room:
@@ -94,6 +116,8 @@ class CascadeLink:
         for message in early:
             await self._apply(message)
         self._listener = asyncio.create_task(self._listen(signal))
+        if self.upward is not None:
+            self._watcher = asyncio.create_task(self._watch())
 
     async def _listen(self, signal: Signal) -> None:
         while True:
@@ -125,12 +149,19 @@ class CascadeLink:
             if current is not None:
                 await self._drop(index)
             fed = {f.member.bridge_point_id for f in self.feeds.values()}
-            if bp is not None and bp not in fed:
+            if bp is not None and bp not in fed and not self._local(room, bp):  # not our own, sent back
                 await self._feed(room, index, int(bp), slot["mids"])
         chair, speaker = message.get("chair"), message.get("speaker")
+        if speaker is None and self._local(room, room.floor.granted):
+            speaker = room.floor.granted  # ours, granted the floor, on its way up
         if (room.floor.chair, room.floor.granted) != (chair, speaker):
             room.floor.chair, room.floor.granted = chair, speaker
             await room.replan()
+
+    def _local(self, room: Room, bp: int | None) -> bool:
+        """Whether this bridge point publishes at this relay itself (not through the link)."""
+        peer = room.peers.get(f"bp:{bp}") if bp is not None else None
+        return peer is not None and peer not in self.feeds.values() and bool(peer.by_kind)
 
     async def _feed(self, room: Room, index: int, bp: int, mids: dict[str, str]) -> None:
         assert self.pc is not None and self.tap is not None
@@ -156,12 +187,69 @@ class CascadeLink:
                 del self.by_ssrc[ssrc]
         await peer.room.remove(peer)
 
+    # ------------------------------------------------------------------ upward
+    async def _watch(self) -> None:
+        while not self._closing:
+            room = self.room
+            speaker = room.plan.speaker if room.plan is not None else None
+            wanted = speaker if self._local(room, speaker) else None
+            current = self.up.bridge_point_id if self.up is not None else None
+            if wanted != current:
+                try:
+                    await self._close_up()
+                    if wanted is not None:
+                        await self._open_up(room, wanted)
+                except Exception:  # the relay above refused or vanished: try again on the next look
+                    log.exception("cascade link %s: sending %s up failed", self.bridge_point_id, wanted)
+                    await self._close_up()
+            await asyncio.sleep(UP_EVERY)
+
+    async def _open_up(self, room: Room, bp: int) -> None:
+        assert self.upward is not None
+        signal = self.upward()
+        pc = RTCPeerConnection(hook.configuration(self.ice_servers))
+        self.up = Upward(bp, pc, signal, None)
+        for kind in ("audio", "video"):
+            pc.addTransceiver(hook.Hold(kind), direction="sendonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        assert pc.localDescription is not None
+        await signal.send({"type": "offer", "sdp": pc.localDescription.sdp, "bridge_point_id": bp})
+        while (message := await signal.recv()).get("type") != "answer":
+            if message.get("type") == "error":
+                raise RuntimeError(f"refused: {message.get('code')}: {message.get('detail')}")
+        await pc.setRemoteDescription(RTCSessionDescription(str(message["sdp"]), "answer"))
+        peer = self.up.peer = Peer(room, Member(f"up:{bp}", None), pc)
+        peer.build(hook.negotiated_lines(pc))
+
+        async def rtp(data: bytes, now: float) -> None:
+            return None  # the relay above sends nothing on this connection
+
+        async def rtcp(data: bytes) -> None:
+            await room.on_rtcp(peer, data)  # its keyframe requests, NACKs and reports of our legs
+
+        transport = hook.dtls_transport(pc)
+        peer.tap = hook.PacketTap(transport, rtp, rtcp, lambda data: room.rewrite_rtcp(peer, data))
+        await room.send_up(peer, bp)
+
+    async def _close_up(self) -> None:
+        up, self.up = self.up, None
+        if up is None:
+            return
+        if up.peer is not None:
+            await up.peer.room.send_up(up.peer, None)
+        await asyncio.shield(up.pc.close())
+        with contextlib.suppress(Exception):
+            await up.signal.close()
+
     async def close(self) -> None:
         """Leave the province room; the district stops showing what came through the link."""
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
+        self._closing = True
+        for task in (self._watcher, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        await self._close_up()
         for index in list(self.feeds):
             await self._drop(index)
         if self.pc is not None:

@@ -54,6 +54,7 @@ class Room:
         self.plan: FloorPlan | None = None
         self.forwarded = 0
         self.delays = Delays()  # arrival at the relay → handed to the socket, every 16th forwarded packet
+        self.sent_up: set[int] = set()  # publishers a cascade link sends to the relay above: never paused
         self._task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ membership
@@ -231,7 +232,11 @@ class Room:
             if message != peer.told:  # also when only the speaker or the chair changed: a console shows them
                 peer.told = message
                 peer.notify(message)
+        await self._pause(plan, publishers)
+
+    async def _pause(self, plan: FloorPlan, publishers: set[int]) -> None:
         for bp, paused in plan.paused(publishers).items():
+            paused = (False, False) if bp in self.sent_up else paused
             publisher = self.peers.get(f"bp:{bp}")
             if publisher is not None and publisher.paused != paused:
                 publisher.paused = paused
@@ -259,6 +264,15 @@ class Room:
                     await peer.tap.send(data)
             if kind == "video" and not complete:
                 await self._want_keyframe(key, now)
+
+    async def send_up(self, peer: Peer, bridge_point_id: int | None) -> None:
+        """Slot 0 of ``peer`` — a cascade link's upward connection, not a member of this room — forwards
+        this publisher (None: nothing), which stays unpaused meanwhile (``rtc/cascade_link.py``)."""
+        if peer.slots:
+            await self._fill(peer, peer.slots[0], Pick(bridge_point_id, True, True), time.time())
+        self.sent_up = {bridge_point_id} if bridge_point_id is not None else set()
+        if self.plan is not None:
+            await self._pause(self.plan, self.publishers())
 
     def _unforward(self, peer: Peer, leg: Leg) -> None:
         if leg.source is None:

@@ -75,3 +75,53 @@ def test_a_cascade_of_two_relays_carries_chair_and_speaker_to_a_commune() -> Non
             await province.close()
 
     run(scenario)
+
+
+def test_a_commune_goes_up_to_the_province_only_while_it_holds_the_floor() -> None:
+    async def scenario() -> None:
+        province, district = Relay(), Relay()
+        agents: list[Agent] = []
+        link = CascadeLink(district, MEETING, DISTRICT_BP, upward=lambda: DirectSignal(province, MEETING))
+
+        async def join(relay: Relay, bp: int) -> Agent:
+            agent = Agent(AgentOptions(bridge_point_id=bp))
+            agents.append(agent)
+            await agent.start(DirectSignal(relay, MEETING))
+            return agent
+
+        async def grant(bp: int) -> None:  # as the meeting's floor reaches every room of the meeting
+            for relay in (province, district):
+                await relay.rooms[MEETING].grant(bp)
+
+        try:
+            for bp in (1, 2, 3):
+                await join(province, bp)
+            await province.rooms[MEETING].set_chair(1)
+            await province.rooms[MEETING].grant(2)
+            await link.start(DirectSignal(province, MEETING))
+            await join(district, 21)
+            neighbour = await join(district, 22)
+            await neighbour.wait_until(shows(neighbour, SPEAKER, 2, frames=5), 15)
+            assert not {"bp:21", "bp:22"} & set(province.rooms[MEETING].peers)  # nothing unselected goes up
+
+            granted = time.time()
+            await grant(21)
+            at_province = agents[2]  # bridge point 3
+            await at_province.wait_until(shows(at_province, SPEAKER, 21, frames=10, after=granted), 10)
+            await neighbour.wait_until(shows(neighbour, SPEAKER, 21, frames=5, after=granted), 5)
+            assert at_province.slots[SPEAKER].shows == 21 and at_province.slots[SPEAKER].audio_frames > 0
+            assert "bp:22" not in province.rooms[MEETING].peers
+            assert "bp:21" in district.rooms[MEETING].peers  # the commune itself, not its echo from above
+
+            back = time.time()
+            await grant(2)
+            await neighbour.wait_until(shows(neighbour, SPEAKER, 2, frames=5, after=back), 5)
+            await at_province.wait_until(lambda: "bp:21" not in province.rooms[MEETING].peers, 5)
+        finally:
+            await link.close()
+            for agent in agents:
+                await agent.close()
+            await district.close()
+            await province.close()
+
+    run(scenario)
