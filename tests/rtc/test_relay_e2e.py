@@ -277,9 +277,10 @@ def test_auto_shows_the_loudest_room_when_nobody_holds_the_floor() -> None:
             viewer = await c.join(4, loudness=0.02)
             await c.room.set_chair(1)
             await c.room.set_auto(True)
-            await viewer.wait_until(shows(viewer, SPEAKER, 3, frames=3), 10)
+            # five encoding peers in one process: generous on a loaded 2-core machine (no latency target here)
+            await viewer.wait_until(shows(viewer, SPEAKER, 3, frames=3), 30)
             assert c.room.floor.speaker == 3
             await c.room.grant(2)  # a granted floor wins over "auto"
-            await viewer.wait_until(shows(viewer, SPEAKER, 2, frames=3), 5)
+            await viewer.wait_until(shows(viewer, SPEAKER, 2, frames=3), 15)
 
     run(scenario)
