@@ -76,8 +76,10 @@ class CascadeLink:
         self.connected = asyncio.Event()
         self.closed = asyncio.Event()  # the link's connection failed or closed
         self.packets = 0
+        self.starts = 0  # connections made (more than one: the link was re-established)
         self._listener: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self._closing = False  # the watcher's own stop: a cancellation can be swallowed by a signal's close
 
     @property
@@ -87,6 +89,8 @@ class CascadeLink:
     async def start(self, signal: Signal) -> None:
         """Offer receive-only slots upstream, tap the negotiated transport, then follow the ``slots``."""
         self.signal = signal
+        self.starts += 1
+        closed = self.closed = asyncio.Event()
         pc = self.pc = RTCPeerConnection(hook.configuration(self.ice_servers))
         for _ in range(self.slots):
             for kind in ("audio", "video"):
@@ -98,7 +102,7 @@ class CascadeLink:
             if pc.connectionState == "connected":
                 self.connected.set()
             elif pc.connectionState in ("failed", "closed"):
-                self.closed.set()
+                closed.set()
 
         await pc.setLocalDescription(await pc.createOffer())
         assert pc.localDescription is not None
@@ -116,8 +120,24 @@ class CascadeLink:
         for message in early:
             await self._apply(message)
         self._listener = asyncio.create_task(self._listen(signal))
-        if self.upward is not None:
+        if self.upward is not None and self._watcher is None:
             self._watcher = asyncio.create_task(self._watch())
+
+    def keep(self, connect: Callable[[], Signal], retry: float = 1.0) -> None:
+        """Hold the link up until ``close``: start it, and whenever its connection fails or closes (or cannot
+        be made), drop what came through it and start again ``retry`` seconds later."""
+        self._keeper = asyncio.create_task(self._keep(connect, retry))
+
+    async def _keep(self, connect: Callable[[], Signal], retry: float) -> None:
+        while not self._closing:
+            try:
+                await self.start(connect())
+                await self.closed.wait()
+            except Exception:
+                log.exception("cascade link %s failed", self.bridge_point_id)
+            await self._down()
+            if not self._closing:
+                await asyncio.sleep(retry)
 
     async def _listen(self, signal: Signal) -> None:
         while True:
@@ -244,16 +264,27 @@ class CascadeLink:
     async def close(self) -> None:
         """Leave the province room; the district stops showing what came through the link."""
         self._closing = True
-        for task in (self._watcher, self._listener):
+        self.closed.set()
+        for task in (self._keeper, self._watcher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         await self._close_up()
+        await self._down()
+
+    async def _down(self) -> None:
+        """End the link's connection; the district stops showing what came through it."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+            self._listener = None
         for index in list(self.feeds):
             await self._drop(index)
-        if self.pc is not None:
-            await asyncio.shield(self.pc.close())
-        if self.signal is not None:
+        pc, signal, self.pc, self.signal, self.tap = self.pc, self.signal, None, None, None
+        if pc is not None:
+            await asyncio.shield(pc.close())
+        if signal is not None:
             with contextlib.suppress(Exception):
-                await self.signal.close()
+                await signal.close()
