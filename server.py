@@ -25,6 +25,7 @@ from web import (
     routes_auth,
     routes_documents,
     routes_live,
+    routes_media,
     routes_meetings,
     routes_notifications,
     routes_pages,
@@ -46,6 +47,7 @@ API_ROUTES: list[ApiRoute] = [
     *routes_series.ROUTES,
     *routes_live.ROUTES,
     *routes_notifications.ROUTES,
+    *routes_media.ROUTES,
     *routes_agenda.ROUTES,
     *routes_documents.ROUTES,
 ]

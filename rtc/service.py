@@ -204,6 +204,12 @@ class RtcService:
             feed.start()
         return peer, answer, admission
 
+    def room_stats(self, meeting_id: int) -> dict[str, Any] | None:
+        """The latest figures of the meeting's room in this process (``Room.stats``), or None if none is open.
+        Call it on the event loop (the room changes there)."""
+        room = self.relay.rooms.get(meeting_id)
+        return None if room is None else room.stats()
+
     async def leave(self, peer: Peer) -> None:
         meeting_id = peer.room.meeting_id
         await self.relay.leave(peer)

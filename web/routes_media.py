@@ -1,0 +1,84 @@
+"""The media relay's live figures per bridge point of a meeting, for the operations board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import from_thread
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from meetings import queries
+from meetings.errors import Forbidden
+from meetings.models import BridgePoint
+from web.endpoint import ApiRoute, Call
+
+
+class MediaPoint(BaseModel):
+    bridge_point_id: int
+    code: str
+    name: str
+    in_call: bool = Field(description="connected to the media relay now")
+    low_bandwidth: bool = False
+    rtt_ms: float | None = Field(default=None, description="round trip relay ↔ room, worst of its streams")
+    loss_pct: float | None = Field(default=None, description="loss the room reports, worst of its streams")
+    bitrate_in: float | None = Field(default=None, description="bits per second the room sends the relay")
+    bitrate_out: float | None = Field(default=None, description="bits per second the relay sends the room")
+
+
+class MediaReport(BaseModel):
+    meeting_id: int
+    live: bool = Field(description="a media room of the meeting is open on this server")
+    in_call: int
+    points: list[MediaPoint]
+
+
+def _point(bp: BridgePoint, peer: dict[str, Any] | None) -> MediaPoint:
+    assert bp.id is not None
+    if peer is None:
+        return MediaPoint(bridge_point_id=bp.id, code=bp.code, name=bp.name, in_call=False)
+    legs = peer["legs"]
+    rtts = [leg["rtt"] for leg in legs if leg["rtt"] is not None]
+    losses = [leg["fraction_lost"] for leg in legs if leg["fraction_lost"] is not None]
+    return MediaPoint(
+        bridge_point_id=bp.id,
+        code=bp.code,
+        name=bp.name,
+        in_call=True,
+        low_bandwidth=peer["low_bandwidth"],
+        rtt_ms=round(max(rtts) * 1000, 1) if rtts else None,
+        loss_pct=round(max(losses) * 100, 2) if losses else None,
+        bitrate_in=sum(s["bitrate"] for s in peer["sources"].values()),
+        bitrate_out=sum(leg["bitrate"] for leg in legs),
+    )
+
+
+def meeting_media(call: Call) -> MediaReport:
+    meeting_id: int = call.path["meeting_id"]
+    app = call.request.app.state
+    with call.read() as s:
+        who = app.live.who(s, call.user, queries.get_meeting(s, meeting_id))
+        if not who.runner:
+            raise Forbidden("only the meeting's chair or secretaries and administrators may watch its media")
+        ids = queries.meeting_bridge_point_ids(s, meeting_id)
+        query = select(BridgePoint).where(col(BridgePoint.id).in_(ids)).order_by(col(BridgePoint.code))
+        points = list(s.exec(query).all()) if ids else []
+    stats = from_thread.run_sync(app.rtc.room_stats, meeting_id)
+    peers = {p["bridge_point_id"]: p for p in (stats or {}).get("peers", {}).values() if p["bridge_point_id"]}
+    out = [_point(bp, peers.get(bp.id)) for bp in points]
+    return MediaReport(
+        meeting_id=meeting_id, live=stats is not None, in_call=sum(p.in_call for p in out), points=out
+    )
+
+
+ROUTES = [
+    ApiRoute(
+        "GET",
+        "/api/meetings/{meeting_id:int}/media",
+        meeting_media,
+        "Live media state of the meeting's bridge points: in the call, round trip, loss, bitrate",
+        "media",
+        response=MediaReport,
+        errors=(403, 404),
+    ),
+]
