@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -85,8 +86,18 @@ class LocalBus:
                 del self._subs[sub.channel]
 
     def deliver(self, channel: str, message: dict[str, Any]) -> None:
-        for sub in list(self._subs.get(channel, ())):
-            sub.offer(message)
+        subs = list(self._subs.get(channel, ()))
+        # One pass may write to thousands of sockets (see Subscription.direct), allocating as it goes: the
+        # cyclic garbage collector runs after the pass, not in its middle (refcounting still frees at once).
+        collecting = len(subs) > 1 and gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            for sub in subs:
+                sub.offer(message)
+        finally:
+            if collecting:
+                gc.enable()
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         self.deliver(channel, message)

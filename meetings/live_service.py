@@ -17,7 +17,7 @@ from meetings import eventlog, live_schema, queries
 from meetings.db import reading, transaction
 from meetings.live import Who, decide
 from meetings.live_state import LiveState, apply
-from meetings.models import BridgePoint, Meeting, MeetingEvent, SecretBallot
+from meetings.models import BridgePoint, Meeting, MeetingEvent, MeetingParticipant, SecretBallot
 from meetings.permissions import Actor, MeetingRole, manages_unit, meeting_role, require_view_meeting
 
 RUNNER_ROLES = frozenset({MeetingRole.chair, MeetingRole.secretary})
@@ -59,9 +59,10 @@ class LiveService:
             apply(state, ev.seq, ev.kind, ev.payload, ev.at.isoformat())
         state.body = meeting.body
         state.status = meeting.status
-        state.members = {
-            p.person_id: MeetingRole(p.role) for p, _ in queries.participants(session, meeting.id)
-        }
+        members = select(MeetingParticipant.person_id, MeetingParticipant.role).where(
+            MeetingParticipant.meeting_id == meeting.id
+        )  # two columns, not the participant and person rows: this runs on every command
+        state.members = {person_id: MeetingRole(role) for person_id, role in session.exec(members).all()}
         state.bridge_points = frozenset(queries.meeting_bridge_point_ids(session, meeting.id))
         self._remember(state)
         return state
