@@ -1,7 +1,9 @@
 // Operations board: every bridge point of the province in its tree, by district, with its link quality
-// and a filter. MEDIA: the live columns (online, in call, RTT / loss) are filled by the media work.
-import { api } from '../js/api.js';
-import { fmtNumber, onLangChange, t } from '../js/i18n.js';
+// and a filter. For a chosen meeting (today's or coming up), the live columns show who is in the call with the
+// relay's round trip and loss (polled from /api/meetings/{id}/media), the pre-meeting connectivity test's
+// result per bridge point, and the alerts (failed tests, high loss).
+import { ApiError, api } from '../js/api.js';
+import { fmtDateTime, fmtNumber, onLangChange, t } from '../js/i18n.js';
 import { UnitIndex } from '../js/scope.js';
 import { boot, start } from '../js/shell.js';
 import { h, patch } from '../js/ui.js';
@@ -27,6 +29,58 @@ function groups(index, bridgePoints) {
   }));
 }
 
+const POLL_MS = 3000;
+const HIGH_LOSS_PCT = 5;
+const CONN_KIND = { ok: 'ok', pending: 'neutral', not_tested: 'muted', failed: 'bad', no_answer: 'bad' };
+
+// The chosen meeting's live figures: bridge point id → media point / connectivity result.
+const live = { meeting: null, media: new Map(), conn: new Map() };
+
+function stateCell(bp) {
+  const m = live.media.get(bp.id);
+  if (!m) return h('span', { class: 'muted', text: '—' });
+  return h('span', {
+    class: `badge ${m.in_call ? 'badge-ok live-in-call' : 'badge-muted'}`,
+    i18n: m.in_call ? 'ops.live.inCall' : 'ops.live.out',
+  });
+}
+
+function statsCell(bp) {
+  const m = live.media.get(bp.id);
+  if (!m || !m.in_call || m.rtt_ms === null) return h('span', { class: 'muted', text: '—' });
+  const loss = m.loss_pct === null ? '—' : fmtNumber(m.loss_pct);
+  return h('span', {
+    class: m.loss_pct >= HIGH_LOSS_PCT ? 'live-stats live-bad' : 'live-stats',
+    i18n: 'ops.live.stats',
+    vars: { rtt: fmtNumber(Math.round(m.rtt_ms)), loss },
+  });
+}
+
+function connCell(bp) {
+  const c = live.conn.get(bp.id);
+  if (!c) return h('span', { class: 'muted', text: '—' });
+  return h('span', { class: `badge badge-${CONN_KIND[c.status]}`, 'data-conn': c.status, i18n: `conn.${c.status}` });
+}
+
+function fillLive(tr, bp) {
+  patch(tr.querySelector('[data-slot="media-state"]'), stateCell(bp));
+  patch(tr.querySelector('[data-slot="media-stats"]'), statsCell(bp));
+  patch(tr.querySelector('[data-slot="conn"]'), connCell(bp));
+}
+
+function alerts() {
+  const out = [];
+  for (const c of live.conn.values()) {
+    if (c.failed) out.push({ id: c.bridge_point_id, key: `ops.alert.${c.status}`, vars: { name: c.name } });
+  }
+  for (const m of live.media.values()) {
+    if (m.in_call && m.loss_pct !== null && m.loss_pct >= HIGH_LOSS_PCT) {
+      out.push({ id: m.bridge_point_id, key: 'ops.alert.loss', vars: { name: m.name, loss: fmtNumber(m.loss_pct) } });
+    }
+  }
+  return out;
+}
+
 function row(bp, index) {
   const level = index.byId.get(bp.unit_id).level;
   return h(
@@ -44,8 +98,9 @@ function row(bp, index) {
         i18n: `quality.${bp.link_quality}`,
       }),
     ),
-    h('td', { class: 'live-col', 'data-slot': 'media-state' }, h('span', { class: 'muted', text: '—' })),
-    h('td', { class: 'live-col', 'data-slot': 'media-stats' }, h('span', { class: 'muted', text: '—' })),
+    h('td', { class: 'live-col', 'data-slot': 'conn' }, connCell(bp)),
+    h('td', { class: 'live-col', 'data-slot': 'media-state' }, stateCell(bp)),
+    h('td', { class: 'live-col', 'data-slot': 'media-stats' }, statsCell(bp)),
   );
 }
 
@@ -78,6 +133,7 @@ function table(group, index, open) {
             'ops.col.level',
             'ops.col.capacity',
             'ops.col.link',
+            'ops.col.test',
             'ops.col.state',
             'ops.col.stats',
           ].map((k) => h('th', { scope: 'col', i18n: k })),
@@ -94,8 +150,75 @@ function table(group, index, open) {
 
 start(async () => {
   const { main } = await boot('ops', 'ops.title');
-  const [units, bridgePoints] = await Promise.all([api.get('/api/units'), api.get('/api/bridge-points')]);
+  const today = new Date();
+  today.setHours(0, 0, 0, 0);
+  const [units, bridgePoints, meetings] = await Promise.all([
+    api.get('/api/units'),
+    api.get('/api/bridge-points'),
+    api.get('/api/meetings', { from: today.toISOString() }),
+  ]);
   const index = new UnitIndex(units);
+  const byId = new Map(bridgePoints.map((bp) => [bp.id, bp]));
+  const upcoming = meetings.filter((m) => m.status !== 'ended' && m.status !== 'cancelled');
+  const wanted = Number(new URLSearchParams(location.search).get('meeting'));
+  const meeting = h(
+    'select',
+    { id: 'ops-meeting' },
+    upcoming.length
+      ? upcoming.map((m) =>
+          h('option', { value: m.id, selected: m.id === wanted, text: `${fmtDateTime(m.start_utc)} · ${m.title}` }),
+        )
+      : h('option', { value: '', i18n: 'ops.meeting.none' }),
+  );
+  const liveNote = h('p', { class: 'ops-live-note', role: 'status' });
+  const alertBox = h('section', { class: 'ops-alerts', 'data-testid': 'ops-alerts', 'aria-live': 'polite' });
+  const inCall = h('div', { class: 'stat stat-live' });
+  const showLive = () => {
+    for (const tr of board.querySelectorAll('tr.bp-row')) fillLive(tr, byId.get(Number(tr.dataset.bp)));
+    const list = alerts();
+    patch(
+      alertBox,
+      h('h2', { i18n: 'ops.alerts' }),
+      list.length
+        ? h(
+            'ul',
+            {},
+            list.map((a) => h('li', { class: 'ops-alert', 'data-bp': a.id, i18n: a.key, vars: a.vars })),
+          )
+        : h('p', { class: 'muted', i18n: 'ops.alerts.none' }),
+    );
+    const points = [...live.media.values()];
+    patch(
+      inCall,
+      h('strong', { 'data-testid': 'in-call-count', text: fmtNumber(points.filter((p) => p.in_call).length) }),
+      h('span', { i18n: 'ops.stat.inCall', vars: { of: fmtNumber(points.length) } }),
+    );
+  };
+  let timer = null;
+  const poll = async () => {
+    const id = live.meeting;
+    if (!id) return;
+    const [media, conn] = await Promise.allSettled([
+      api.get(`/api/meetings/${id}/media`),
+      api.get(`/api/meetings/${id}/connectivity`),
+    ]);
+    if (id !== live.meeting) return; // another meeting was chosen meanwhile
+    const forbidden = media.status === 'rejected' && media.reason instanceof ApiError && media.reason.status === 403;
+    patch(liveNote, forbidden ? h('span', { i18n: 'ops.live.forbidden' }) : null);
+    live.media = new Map(media.status === 'fulfilled' ? media.value.points.map((p) => [p.bridge_point_id, p]) : []);
+    live.conn = new Map(conn.status === 'fulfilled' ? conn.value.results.map((c) => [c.bridge_point_id, c]) : []);
+    showLive();
+    if (!forbidden) timer = setTimeout(poll, POLL_MS);
+  };
+  const choose = () => {
+    clearTimeout(timer);
+    live.meeting = Number(meeting.value) || null;
+    live.media = new Map();
+    live.conn = new Map();
+    showLive();
+    poll();
+  };
+  meeting.addEventListener('change', choose);
   const text = h('input', {
     type: 'search',
     id: 'ops-filter',
@@ -137,6 +260,7 @@ start(async () => {
       stat(shown.length - poor, 'ops.stat.good', 'stat-ok'),
       stat(poor, 'ops.stat.poor', 'stat-warn'),
       stat(groups(index, shown).filter((g) => !g.province && g.bps.length).length, 'ops.stat.districts'),
+      inCall,
     );
     const filtered = Boolean(q || quality.value || level.value);
     patch(
@@ -153,6 +277,13 @@ start(async () => {
       { class: 'page-head' },
       h('div', {}, h('h1', { i18n: 'ops.title' }), h('p', { class: 'lead', i18n: 'ops.lead' })),
     ),
+    h(
+      'div',
+      { class: 'ops-meeting-bar' },
+      h('div', { class: 'field' }, h('label', { for: meeting.id, i18n: 'ops.meeting' }), meeting),
+      liveNote,
+    ),
+    alertBox,
     h(
       'div',
       { class: 'ops-filters', role: 'search' },
@@ -191,4 +322,5 @@ start(async () => {
   );
   onLangChange(render);
   render();
+  choose();
 });
