@@ -55,9 +55,12 @@ def test_runners_see_the_bridge_points_in_the_call_with_their_figures(settings: 
                 assert 0 <= hd["rtt_ms"] < 1000 and hd["loss_pct"] is not None and hd["bitrate_out"] > 0, hd
                 assert not any(p["in_call"] for b, p in rows.items() if b not in (ubnd, hdnd))
 
+                admin = {"Authorization": f"Bearer {await token('admin')}"}
+                r = await http.get(f"/api/meetings/{MEETING}/media", headers=admin)
+                assert r.status_code == 200 and r.json()["in_call"] == 2, r.text
                 delegate = {"Authorization": f"Bearer {await token('delegate01')}"}
                 r = await http.get(f"/api/meetings/{MEETING}/media", headers=delegate)
-                assert r.status_code == 403, r.text
+                assert r.status_code == 403 and "chair or secretaries" in r.json()["detail"], r.text
                 r = await http.get("/api/meetings/999999/media", headers=secretary)
                 assert r.status_code == 404, r.text
             finally:
