@@ -39,6 +39,8 @@ from rtc.source import Source, SourceFormat
 log = logging.getLogger(__name__)
 
 UP_EVERY = 0.05  # how often the link looks whether one of its own publishers is the speaker
+UP_RETRY = 1.0  # after the relay above refused to take one up
+ANSWER_WITHIN = 10.0  # seconds the relay above has to answer an offer
 
 
 @dataclass
@@ -110,7 +112,7 @@ class CascadeLink:
             {"type": "offer", "sdp": pc.localDescription.sdp, "bridge_point_id": self.bridge_point_id}
         )
         early: list[dict[str, Any]] = []
-        while (message := await signal.recv()).get("type") != "answer":
+        while (message := await asyncio.wait_for(signal.recv(), ANSWER_WITHIN)).get("type") != "answer":
             if message.get("type") == "error":
                 raise RuntimeError(f"relay refused the link: {message.get('code')}: {message.get('detail')}")
             early.append(message)
@@ -213,7 +215,9 @@ class CascadeLink:
             room = self.room
             speaker = room.plan.speaker if room.plan is not None else None
             wanted = speaker if self._local(room, speaker) else None
-            current = self.up.bridge_point_id if self.up is not None else None
+            up = self.up
+            alive = up is not None and up.pc.connectionState not in ("failed", "closed")
+            current = up.bridge_point_id if up is not None and alive else None
             if wanted != current:
                 try:
                     await self._close_up()
@@ -222,6 +226,7 @@ class CascadeLink:
                 except Exception:  # the relay above refused or vanished: try again on the next look
                     log.exception("cascade link %s: sending %s up failed", self.bridge_point_id, wanted)
                     await self._close_up()
+                    await asyncio.sleep(UP_RETRY)
             await asyncio.sleep(UP_EVERY)
 
     async def _open_up(self, room: Room, bp: int) -> None:
@@ -234,7 +239,7 @@ class CascadeLink:
         await pc.setLocalDescription(await pc.createOffer())
         assert pc.localDescription is not None
         await signal.send({"type": "offer", "sdp": pc.localDescription.sdp, "bridge_point_id": bp})
-        while (message := await signal.recv()).get("type") != "answer":
+        while (message := await asyncio.wait_for(signal.recv(), ANSWER_WITHIN)).get("type") != "answer":
             if message.get("type") == "error":
                 raise RuntimeError(f"refused: {message.get('code')}: {message.get('detail')}")
         await pc.setRemoteDescription(RTCSessionDescription(str(message["sdp"]), "answer"))
