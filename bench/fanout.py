@@ -22,6 +22,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -276,6 +277,7 @@ def main() -> None:
         server.wait(30)
         stop.set()
         bare.join(10)
+        shutil.rmtree(tmp, ignore_errors=True)
 
     n = (args.clients // args.procs) * args.procs * args.turns
     print(
