@@ -7,6 +7,7 @@
 //   each once. Screens show the entries still in the outbox as "not yet sent".
 // - Applies events to a local copy of the snapshot's state (livestate.js mirrors the server's fold).
 import { loginUrl } from './api.js';
+import { Emitter, readStoredList, writeStoredList } from './emitter.js';
 import { applyEvent, quorum } from './livestate.js';
 
 const PING_EVERY = 15000;
@@ -18,7 +19,7 @@ function newId(type) {
   return `${type}-${Date.now().toString(36)}-${random}`.slice(0, 64);
 }
 
-export class LiveClient extends EventTarget {
+export class LiveClient extends Emitter {
   constructor(meetingId, userId) {
     super();
     this.meetingId = meetingId;
@@ -30,7 +31,7 @@ export class LiveClient extends EventTarget {
     this.online = new Set();
     this.status = 'connecting'; // connecting | online | offline | closed
     this.fatal = null;
-    this.outbox = this.load();
+    this.outbox = readStoredList(this.storeKey);
     this.settling = new Map(); // acknowledged, but their event is not applied here yet: still shown as pending
     this.waiters = new Map();
     this.ws = null;
@@ -40,30 +41,9 @@ export class LiveClient extends EventTarget {
     window.addEventListener('online', () => this.connect());
   }
 
-  on(type, fn) {
-    this.addEventListener(type, (e) => fn(e.detail));
-    return this;
-  }
-
-  emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
-
   // ---- the outbox ----
-  load() {
-    try {
-      return JSON.parse(localStorage.getItem(this.storeKey) || '[]');
-    } catch {
-      return [];
-    }
-  }
-
   save() {
-    try {
-      localStorage.setItem(this.storeKey, JSON.stringify(this.outbox));
-    } catch {
-      /* storage full or private mode: the outbox still lives in memory */
-    }
+    writeStoredList(this.storeKey, this.outbox);
     this.emit('outbox', this.outbox);
   }
 

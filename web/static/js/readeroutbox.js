@@ -2,6 +2,7 @@
 // live commands' outbox (live.js): each carries a client key made up once, so a create sent again after a
 // lost reply or a reload is applied once. Sent at once when online, again when the network comes back.
 import { request } from './api.js';
+import { Emitter, readStoredList, writeStoredList } from './emitter.js';
 
 const RETRY_EVERY = 15000;
 
@@ -10,39 +11,18 @@ function newKey() {
   return `ann-${Date.now().toString(36)}-${random}`;
 }
 
-export class AnnotationOutbox extends EventTarget {
+export class AnnotationOutbox extends Emitter {
   constructor(userId, meetingId) {
     super();
     this.storeKey = `cauhop.annotations.v1.${userId}.${meetingId}`;
-    this.entries = this.load();
+    this.entries = readStoredList(this.storeKey);
     this.sending = null;
     window.addEventListener('online', () => this.flush());
     setInterval(() => this.entries.length && this.flush(), RETRY_EVERY);
   }
 
-  on(type, fn) {
-    this.addEventListener(type, (e) => fn(e.detail));
-    return this;
-  }
-
-  emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
-
-  load() {
-    try {
-      return JSON.parse(localStorage.getItem(this.storeKey) || '[]');
-    } catch {
-      return [];
-    }
-  }
-
   save() {
-    try {
-      localStorage.setItem(this.storeKey, JSON.stringify(this.entries));
-    } catch {
-      /* storage full or private mode: the outbox still lives in memory */
-    }
+    writeStoredList(this.storeKey, this.entries);
     this.emit('change', this.entries);
   }
 

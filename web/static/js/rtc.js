@@ -12,6 +12,8 @@
 //   fresh peer connection (new ICE credentials and DTLS: aiortc has no in-place ICE restart, so the relay
 //   builds a new connection too) sends a new offer; the relay keeps our place in the room.
 // - Every STATS_EVERY ms, getStats() gives the link's round-trip time, loss and bitrates (`quality` event).
+import { Emitter } from './emitter.js';
+
 const BACKOFF = [500, 1000, 2000, 4000, 8000];
 const STATS_EVERY = 2000;
 const DISCONNECTED_GRACE = 4000;
@@ -31,7 +33,7 @@ export function judge(loss, rtt) {
   return 'good';
 }
 
-export class RtcClient extends EventTarget {
+export class RtcClient extends Emitter {
   // options: {bridgePointId, console, slots, lowBandwidth, media (a MediaStream to send, or null)}
   constructor(meetingId, options) {
     super();
@@ -50,15 +52,6 @@ export class RtcClient extends EventTarget {
     this.attempt = 0;
     this.timers = {};
     this.prevStats = null;
-  }
-
-  on(type, fn) {
-    this.addEventListener(type, (e) => fn(e.detail));
-    return this;
-  }
-
-  emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   setState(state, detail) {
