@@ -92,6 +92,7 @@ class FloorFeed:
         self.chair = admission.chair_bridge_point
         self.state: LiveState | None = None
         self.task: asyncio.Task[None] | None = None
+        self.reading: asyncio.Future[LiveState] | None = None  # a snapshot being read in a worker thread
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run(), name=f"rtc-floor-{self.room.meeting_id}")
@@ -101,9 +102,15 @@ class FloorFeed:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
+        if self.reading is not None:  # let its thread finish and give its database connection back
+            with contextlib.suppress(Exception):
+                await self.reading
 
     async def _snapshot(self) -> None:
-        self.state = await run_in_threadpool(self.service.live.snapshot, self.actor, self.room.meeting_id)
+        self.reading = asyncio.ensure_future(
+            asyncio.to_thread(self.service.live.snapshot, self.actor, self.room.meeting_id)
+        )
+        self.state = await asyncio.shield(self.reading)
         await self._apply()
 
     async def _apply(self) -> None:
