@@ -4,9 +4,9 @@
 import { DocumentPanel } from '../js/docpanel.js';
 import { t } from '../js/i18n.js';
 import { joinMeeting, liveHead, pendingTag, whenState } from '../js/liveui.js';
-import { activeRequest } from '../js/livestate.js';
 import { boot, setTitle, start } from '../js/shell.js';
-import { card, field, h, meetingIdFromPath, mmss, patch } from '../js/ui.js';
+import { speakerCard } from '../js/speakercard.js';
+import { card, field, h, meetingIdFromPath, patch } from '../js/ui.js';
 import { bridgeCall } from '../js/video.js';
 
 const LOW_KEY = 'cauhop.lowBandwidth';
@@ -68,54 +68,6 @@ function headcountCard(live, room) {
   whenState(live, render);
   live.on('outbox', () => live.state && render());
   return card('bridge.headcount', form, status);
-}
-
-function speakCard(live, room) {
-  const body = h('div', { class: 'speak' });
-  const clock = h('strong', { class: 'countdown' });
-  const render = () => {
-    const s = live.state;
-    const req = activeRequest(s, { bridgePointId: room.id });
-    const queued = live.pending('speak_request').length + live.pending('speak_withdraw').length > 0;
-    const waiting = s.speakers.filter((x) => x.status === 'waiting');
-    let content;
-    if (req && req.status === 'speaking') {
-      content = h('p', { class: 'speaking' }, h('span', { i18n: 'bridge.speaking' }), ' ', clock);
-    } else if (req) {
-      content = [
-        h('p', {
-          'data-testid': 'queue-place',
-          text: t('tablet.waiting', { n: waiting.indexOf(req) + 1, of: waiting.length }),
-        }),
-        h('button', {
-          type: 'button',
-          class: 'btn',
-          'data-key': 'withdraw',
-          i18n: 'tablet.withdraw',
-          disabled: queued,
-          on: { click: () => live.send({ type: 'speak_withdraw', request_id: req.id }) },
-        }),
-      ];
-    } else {
-      content = h('button', {
-        type: 'button',
-        class: 'btn btn-primary btn-large',
-        'data-key': 'ask',
-        i18n: 'bridge.ask',
-        disabled: queued || s.status !== 'live',
-        on: { click: () => live.send({ type: 'speak_request', bridge_point_id: room.id }) },
-      });
-    }
-    patch(body, content, queued ? pendingTag() : null);
-  };
-  setInterval(() => {
-    const f = live.state && live.state.floor;
-    if (f && f.bridge_point_id === room.id)
-      clock.textContent = mmss((Date.parse(f.granted_at) + f.limit_seconds * 1000 - Date.now()) / 1000);
-  }, 1000);
-  whenState(live, render);
-  live.on('outbox', () => live.state && render());
-  return card('bridge.speak', body);
 }
 
 function linkCard(room, call) {
@@ -180,7 +132,7 @@ start(async () => {
         { class: 'side' },
         choices.length > 1 ? roomPicker(room, choices) : null,
         headcountCard(live, room),
-        speakCard(live, room),
+        speakerCard(live, { room }),
         linkCard(room, call),
       ),
     ),

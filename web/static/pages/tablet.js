@@ -4,11 +4,12 @@
 // sent", and go out on reconnect; the pages already opened stay readable offline.
 import { fmtTime, t } from '../js/i18n.js';
 import { joinMeeting, liveHead, pendingTag, whenState } from '../js/liveui.js';
-import { activeRequest, lastClosedPoll, openPoll } from '../js/livestate.js';
+import { lastClosedPoll, openPoll } from '../js/livestate.js';
 import { optionLabel, resultView } from '../js/polls.js';
 import { Reader } from '../js/reader.js';
 import { boot, setTitle, start } from '../js/shell.js';
-import { card, h, meetingIdFromPath, mmss, patch } from '../js/ui.js';
+import { speakerCard } from '../js/speakercard.js';
+import { card, h, meetingIdFromPath, patch } from '../js/ui.js';
 
 function readerCard(live, meetingId, me) {
   const reader = new Reader({ meetingId, me, live });
@@ -66,71 +67,6 @@ function checkinCard(live) {
   whenState(live, render);
   live.on('outbox', () => live.state && render());
   return card('tablet.checkinTitle', body);
-}
-
-function speakCard(live) {
-  const body = h('div', { class: 'speak' });
-  const topic = h('input', {
-    name: 'topic',
-    maxLength: 300,
-    id: 'speak-topic',
-    'data-i18n-placeholder': 'tablet.topic.placeholder',
-    placeholder: t('tablet.topic.placeholder'),
-  });
-  const clock = h('strong', { class: 'countdown' });
-  setInterval(() => {
-    const f = live.state && live.state.floor;
-    if (f && f.person_id === live.personId)
-      clock.textContent = mmss((Date.parse(f.granted_at) + f.limit_seconds * 1000 - Date.now()) / 1000);
-  }, 1000);
-  const render = () => {
-    const s = live.state;
-    const req = activeRequest(s, { personId: live.personId });
-    const queued = live.pending('speak_request').length + live.pending('speak_withdraw').length > 0;
-    const waiting = s.speakers.filter((x) => x.status === 'waiting');
-    let content;
-    if (req && req.status === 'speaking') {
-      const f = s.floor;
-      clock.textContent = mmss((Date.parse(f.granted_at) + f.limit_seconds * 1000 - Date.now()) / 1000);
-      content = h('p', { class: 'speaking' }, h('span', { i18n: 'tablet.speaking' }), ' ', clock);
-    } else if (req) {
-      content = [
-        h('p', {
-          'data-testid': 'queue-place',
-          text: t('tablet.waiting', { n: waiting.indexOf(req) + 1, of: waiting.length }),
-        }),
-        h('button', {
-          type: 'button',
-          class: 'btn',
-          'data-key': 'withdraw',
-          i18n: 'tablet.withdraw',
-          disabled: queued,
-          on: { click: () => live.send({ type: 'speak_withdraw', request_id: req.id }) },
-        }),
-      ];
-    } else {
-      content = [
-        h('div', { class: 'field' }, h('label', { for: topic.id, i18n: 'tablet.topic' }), topic),
-        h('button', {
-          type: 'button',
-          class: 'btn btn-primary btn-large',
-          'data-key': 'ask',
-          i18n: 'tablet.ask',
-          disabled: queued || s.status !== 'live',
-          on: {
-            click: () => {
-              live.send({ type: 'speak_request', topic: topic.value.trim() });
-              topic.value = '';
-            },
-          },
-        }),
-      ];
-    }
-    patch(body, content, queued ? pendingTag() : null);
-  };
-  whenState(live, render);
-  live.on('outbox', () => live.state && render());
-  return card('tablet.speakTitle', body);
 }
 
 function voteCard(live, meetingId) {
@@ -222,7 +158,7 @@ start(async () => {
       'div',
       { class: 'grid-tablet' },
       readerCard(live, meetingId, me),
-      h('div', { class: 'side' }, checkinCard(live), voteCard(live, meetingId), speakCard(live)),
+      h('div', { class: 'side' }, checkinCard(live), voteCard(live, meetingId), speakerCard(live)),
     ),
   );
   live.connect();
