@@ -1,4 +1,4 @@
-"""Typeset the minutes (biên bản) composed by ``meetings.minutes`` as a PDF ready for signing."""
+"""Typeset the minutes (biên bản) composed by ``meetings.minutes`` as a PDF, and sign it (PAdES)."""
 # mypy: allow-untyped-calls
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pymupdf
 from meetings.minutes import OPTION_VI, ROLE_VI, Minutes
 
 from .fonts import SERIF, load_pair
+from .signing import Credentials, sign_pdf
 from .typeset import Column, Flow
 
 RULE_VI = {
@@ -19,7 +20,9 @@ RULE_VI = {
 }
 
 
-def write_minutes(minutes: Minutes, path: Path) -> Path:
+def write_minutes(minutes: Minutes, path: Path, signer: str | None = None) -> Path:
+    """The minutes typeset at ``path``; their last line names ``signer``, who will sign them, or says
+    that they are not signed digitally."""
     doc = pymupdf.open()
     flow = Flow(doc, load_pair(SERIF))
     flow.line("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, bold=True, align="center")
@@ -47,7 +50,8 @@ def write_minutes(minutes: Minutes, path: Path) -> Path:
     flow.space(10)
     flow.paragraph(
         f"Biên bản lập từ nhật ký cuộc họp (sự kiện 1–{minutes.last_seq}, mã chuỗi băm "
-        f"{minutes.chain_head[:16]}…), để ký số.",
+        f"{minutes.chain_head[:16]}…). "
+        + (f"Ký số (PAdES) bởi: {signer}." if signer else "Chưa ký số: máy chủ chưa cấu hình khóa ký."),
         10,
     )
     flow.space(20)
@@ -62,6 +66,14 @@ def write_minutes(minutes: Minutes, path: Path) -> Path:
     doc.save(path, garbage=3, deflate=True)
     doc.close()
     return path
+
+
+def sign_minutes(path: Path, minutes: Minutes, credentials: Credentials) -> bytes:
+    """The typeset minutes at ``path``, signed with the service's key; the reason names the log's head."""
+    reason = (
+        f"Biên bản lập từ nhật ký cuộc họp (sự kiện 1–{minutes.last_seq}, mã chuỗi băm {minutes.chain_head})"
+    )
+    return sign_pdf(path.read_bytes(), credentials, reason, location=minutes.host)
 
 
 def _attendance(flow: Flow, minutes: Minutes) -> None:

@@ -23,6 +23,10 @@ class Settings:
     session_hours: int = 12
     secure_cookies: bool = False
     allowed_origins: tuple[str, ...] = ()
+    signing_key: Path | None = None  # PEM/DER private key, or a PKCS#12 file holding key and certificate
+    signing_cert: Path | None = None  # PEM/DER certificate (and its chain) for a PEM/DER key
+    signing_password: str | None = field(default=None, repr=False)
+    trust_roots: Path | None = None  # PEM bundle of the roots that uploaded signatures may chain to
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,7 +46,15 @@ class Settings:
             allowed_origins=tuple(
                 o.strip() for o in env.get("CAUHOP_ALLOWED_ORIGINS", "").split(",") if o.strip()
             ),
+            signing_key=_path(env.get("CAUHOP_SIGNING_KEY")),
+            signing_cert=_path(env.get("CAUHOP_SIGNING_CERT")),
+            signing_password=env.get("CAUHOP_SIGNING_PASSWORD") or None,
+            trust_roots=_path(env.get("CAUHOP_TRUST_ROOTS")),
         )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).resolve() if value else None
 
 
 def normalise_database_url(url: str) -> str:

@@ -7,7 +7,8 @@ from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from docs_store.minutes_pdf import write_minutes
+from docs_store.minutes_pdf import sign_minutes, write_minutes
+from docs_store.signing import SigningKeyError, service_credentials
 from meetings import eventlog, live_schema, minutes, queries
 from meetings.clock import from_db
 from meetings.live_service import LiveService, event_message
@@ -38,8 +39,14 @@ def run_command(call: Call) -> live_schema.Ack:
 
 
 def minutes_pdf(call: Call) -> Response:
-    """The minutes composed from the log, typeset for signing."""
+    """The minutes composed from the log, typeset and signed with the service's key (PAdES B-B, invisible).
+    Without a key (production mode, none configured) they are served unsigned and say so, in the text and
+    in the ``x-cauhop-signature`` header; a configured key that cannot be used is a 503 naming the fault."""
     meeting_id = call.path["meeting_id"]
+    try:
+        credentials = service_credentials(call.settings)
+    except SigningKeyError as exc:
+        return JSONResponse({"detail": f"the minutes cannot be signed: {exc}"}, status_code=503)
     with call.read() as s:
         meeting = queries.get_meeting(s, meeting_id)
         require_view_meeting(call.user, queries.meeting_access(s, meeting), queries.unit_tree(s))
@@ -67,11 +74,19 @@ def minutes_pdf(call: Call) -> Response:
     composed = minutes.compose(info, people, names, events, head)
     folder = call.settings.data_dir / "minutes"
     folder.mkdir(parents=True, exist_ok=True)
-    path = write_minutes(composed, folder / f"meeting-{meeting_id}-{composed.last_seq}.pdf")
+    signer = credentials.signer_name if credentials else None
+    path = write_minutes(composed, folder / f"meeting-{meeting_id}-{composed.last_seq}.pdf", signer)
+    if credentials is None:
+        data, signature = path.read_bytes(), "unsigned: no signing key is configured (CAUHOP_SIGNING_KEY)"
+    else:
+        data, signature = sign_minutes(path, composed, credentials), "PAdES-B-B"
     return Response(
-        path.read_bytes(),
+        data,
         media_type="application/pdf",
-        headers={"content-disposition": f'inline; filename="bien-ban-{meeting_id}.pdf"'},
+        headers={
+            "content-disposition": f'inline; filename="bien-ban-{meeting_id}.pdf"',
+            "x-cauhop-signature": signature,
+        },
     )
 
 
@@ -108,8 +123,9 @@ ROUTES = [
         "GET",
         "/api/meetings/{meeting_id:int}/minutes.pdf",
         minutes_pdf,
-        "The minutes (biên bản) from the log: attendance, items, speakers, polls, conclusions",
+        "The minutes (biên bản) from the log: attendance, items, speakers, polls, conclusions; signed "
+        "(PAdES B-B) with the service's key, or unsigned when none is configured (x-cauhop-signature says)",
         "live",
-        errors=(403, 404),
+        errors=(403, 404, 503),
     ),
 ]
