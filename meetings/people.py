@@ -24,9 +24,10 @@ def matches(words: list[str], *texts: str) -> bool:
 
 
 def search_people(session: Session, query: str, limit: int) -> list[PersonOut]:
-    """People whose name, title or unit holds every word of ``query`` (all people when it is empty), by
-    name, at most ``limit``."""
-    words = fold(query).split()
+    """People whose name, title or unit holds every word of ``query`` (all people when it is empty): those
+    whose name holds the query as written first, then by name; at most ``limit``."""
+    phrase = fold(query)
+    words = phrase.split()
     units = {uid: name for uid, name in session.exec(select(Unit.id, Unit.name)).all()}
     found = []
     for person in session.exec(select(Person)).all():
@@ -41,5 +42,5 @@ def search_people(session: Session, query: str, limit: int) -> list[PersonOut]:
                     unit_name=unit,
                 )
             )
-    found.sort(key=lambda p: (fold(p.full_name), p.id))
+    found.sort(key=lambda p: (phrase not in fold(p.full_name), fold(p.full_name), p.id))
     return found[:limit]
