@@ -12,6 +12,11 @@ The command line stays joined (``Agent.keep_joined``): when the peer connection 
 signaling socket drops, or no answer comes within 10 s, it reopens the socket (backing off up to 10 s between
 attempts, each logged) and joins again with a fresh peer connection and a new offer, which replaces the old
 connection at the relay (aiortc has no ICE restart in place). The same source keeps publishing.
+
+Relays in a cascade (``rtc/cascade_service.py``): the server asked may answer with a ``redirect`` to the relay
+its plan names for this bridge point; the signal follows it (``rtc/signal_client.py``). Every rejoin asks the
+first server again, so a bridge point whose relay died is sent to the one that replaces it. ``--server`` may
+be given more than once: when a server cannot be reached, the next join asks the next one.
 """
 
 from __future__ import annotations
@@ -25,76 +30,19 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from aiortc import MediaStreamTrack, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from rtc import aiortc_hook as hook
+from rtc.signal_client import Refused, Signal, WebSocketSignal, login, ws_url
 from rtc.testsrc import PatternVideo, Pausable, open_source, read_pattern
 
 log = logging.getLogger("cauhop.agent")
 
 BACKOFF = (0.5, 10.0)  # the first and the longest wait before joining again
-
-
-class Refused(RuntimeError):
-    """The relay said no (an ``error`` message). Only ``unauthenticated`` and ``conflict`` may pass."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"relay refused: {code}: {detail}")
-        self.code = code
-
-    @property
-    def permanent(self) -> bool:
-        return self.code not in ("unauthenticated", "conflict")
-
-
-class Signal(Protocol):
-    """How an agent talks to the relay: JSON messages both ways."""
-
-    async def send(self, message: dict[str, Any]) -> None: ...
-    async def recv(self) -> dict[str, Any]: ...
-    async def close(self) -> None: ...
-
-
-class WebSocketSignal:
-    """``/ws/rtc/{meeting_id}`` with a bearer token."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-        self._ws: Any = None
-        self.ice_servers: list[RTCIceServer] = []
-
-    async def open(self) -> WebSocketSignal:
-        """Connect; the server's ``hello`` gives the ICE servers to use (an ``error`` raises)."""
-        from websockets.asyncio.client import connect
-
-        self._ws = await connect(self.url, additional_headers={"Authorization": f"Bearer {self.token}"})
-        try:
-            hello = await self.recv()
-        except BaseException:
-            await asyncio.shield(self.close())
-            raise
-        if hello.get("type") != "hello":
-            await self.close()
-            raise Refused(str(hello.get("code")), str(hello.get("detail")))
-        self.ice_servers = [
-            RTCIceServer(s["urls"], s.get("username"), s.get("credential")) for s in hello["ice_servers"]
-        ]
-        return self
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self._ws.send(json.dumps(message))
-
-    async def recv(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(await self._ws.recv())
-        return data
-
-    async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
 
 
 # ------------------------------------------------------------------------------------------- agent
@@ -325,7 +273,14 @@ class Agent:
     async def stats(self) -> dict[str, Any]:
         """Per-stream numbers from aiortc's own statistics, and what each slot showed."""
         state = self.pc.connectionState if self.pc is not None else "closed"
-        out: dict[str, Any] = {"joins": self.joins, "state": state, "slots": [], "streams": []}
+        relay = getattr(self.signal, "url", None)  # the relay joined (after a redirect: the one named)
+        out: dict[str, Any] = {
+            "joins": self.joins,
+            "state": state,
+            "relay": relay,
+            "slots": [],
+            "streams": [],
+        }
         for v in self.slots:
             fps = 0.0
             recent = [t for t, _, _ in v.decoded if t > time.time() - 2]
@@ -382,34 +337,23 @@ class Agent:
 # --------------------------------------------------------------------------------------------- CLI
 
 
-def ws_url(server: str, meeting_id: int) -> str:
-    base = server.rstrip("/")
-    base = "ws" + base[4:] if base.startswith("http") else base
-    return f"{base}/ws/rtc/{meeting_id}"
-
-
-def login(server: str, username: str, password: str) -> str:
-    import httpx
-
-    r = httpx.post(
-        server.rstrip("/") + "/api/auth/login", json={"username": username, "password": password}, timeout=30
-    )
-    r.raise_for_status()
-    return str(r.json()["access_token"])
-
-
 async def run(args: argparse.Namespace) -> int:
     if args.host_address:
         hook.use_host_addresses(args.host_address)
-    token = args.token or await asyncio.to_thread(login, args.server, args.username, args.password)
+    servers: list[str] = args.server
+    token = args.token or await asyncio.to_thread(login, servers[0], args.username, args.password)
+    turn = 0  # the server asked: the next one after one that could not be reached
 
     async def connect() -> Signal:
-        nonlocal token
+        nonlocal token, turn
         try:
-            return await WebSocketSignal(ws_url(args.server, args.meeting), token).open()
+            return await WebSocketSignal(ws_url(servers[turn % len(servers)], args.meeting), token).open()
+        except OSError:
+            turn += 1
+            raise
         except Refused as exc:
             if exc.code == "unauthenticated" and args.username and args.password:  # the token expired
-                token = await asyncio.to_thread(login, args.server, args.username, args.password)
+                token = await asyncio.to_thread(login, servers[0], args.username, args.password)
             raise
 
     agent = Agent(
@@ -445,7 +389,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="cauhop-agent", description="Join a Cầu Họp meeting's media as a bridge point."
     )
-    parser.add_argument("--server", required=True, help="the Cầu Họp server, e.g. http://127.0.0.1:8000")
+    parser.add_argument(
+        "--server",
+        required=True,
+        action="append",
+        help="the Cầu Họp server, e.g. http://127.0.0.1:8000 (again: another to ask when it is unreachable)",
+    )
     parser.add_argument("--meeting", type=int, required=True)
     parser.add_argument(
         "--bridge-point", type=int, help="the bridge point this agent is (omit with --console)"

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-LEVEL_DEPTH = {"central": 0, "province": 1, "district": 2, "commune": 3}
+ROOT_LEVEL = "root"  # the place of a relay configured for no unit: above every unit of the tree
+LEVEL_DEPTH = {ROOT_LEVEL: -1, "central": 0, "province": 1, "district": 2, "commune": 3}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """A relay-to-relay media link (the cascade of DESIGN §5): a district relay joins the province room.
 
-The district side is an ordinary peer of the province room — an offer with receive-only slots, sent through
-the same signaling messages as any bridge point (a ``Signal``: the WebSocket, or ``DirectSignal`` in tests) —
-but nothing is decoded: a ``PacketTap`` on the link's own transport hands each packet to the district
+The district side is an ordinary peer of the province room — an offer with receive-only slots, marked
+``link`` (the province admits it as the relay it authenticated, member ``relay:{name}``), sent through the
+same signaling messages as any bridge point (a ``Signal``: the WebSocket, or ``DirectSignal`` in tests) — but
+nothing is decoded: a ``PacketTap`` on the link's own transport hands each packet to the district
 ``Room``, where it arrives as if the publisher shown in that slot had joined the district relay itself.
 
 Each upstream slot becomes a *feed*: a ``Peer`` of the district room whose member is the bridge point the
@@ -23,17 +24,17 @@ import asyncio
 import contextlib
 import logging
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
 from rtc import aiortc_hook as hook
-from rtc.agent import Signal
 from rtc.peer import Member, Peer
 from rtc.relay import Relay
 from rtc.room import Room
+from rtc.signal_client import Signal
 from rtc.source import Source, SourceFormat
 
 log = logging.getLogger(__name__)
@@ -60,12 +61,12 @@ class CascadeLink:
         self,
         relay: Relay,
         meeting_id: int,
-        bridge_point_id: int,
+        name: str,
         slots: int = 2,
         ice_servers: Sequence[RTCIceServer] = (),
-        upward: Callable[[], Signal] | None = None,
+        upward: Callable[[], Awaitable[Signal]] | None = None,
     ) -> None:
-        self.relay, self.meeting_id, self.bridge_point_id = relay, meeting_id, bridge_point_id
+        self.relay, self.meeting_id, self.name = relay, meeting_id, name
         self.upward = upward  # a new signaling channel to the relay above, for each commune sent up
         self.up: Upward | None = None
         self.slots, self.ice_servers = slots, list(ice_servers)
@@ -108,9 +109,7 @@ class CascadeLink:
 
         await pc.setLocalDescription(await pc.createOffer())
         assert pc.localDescription is not None
-        await signal.send(
-            {"type": "offer", "sdp": pc.localDescription.sdp, "bridge_point_id": self.bridge_point_id}
-        )
+        await signal.send({"type": "offer", "sdp": pc.localDescription.sdp, "link": True})
         early: list[dict[str, Any]] = []
         while (message := await asyncio.wait_for(signal.recv(), ANSWER_WITHIN)).get("type") != "answer":
             if message.get("type") == "error":
@@ -125,25 +124,28 @@ class CascadeLink:
         if self.upward is not None and self._watcher is None:
             self._watcher = asyncio.create_task(self._watch())
 
-    def keep(self, connect: Callable[[], Signal], retry: float = 1.0) -> None:
+    def keep(self, connect: Callable[[], Awaitable[Signal]], retry: float = 1.0) -> None:
         """Hold the link up until ``close``: start it, and whenever its connection fails or closes (or cannot
         be made), drop what came through it and start again ``retry`` seconds later."""
         self._keeper = asyncio.create_task(self._keep(connect, retry))
 
-    async def _keep(self, connect: Callable[[], Signal], retry: float) -> None:
+    async def _keep(self, connect: Callable[[], Awaitable[Signal]], retry: float) -> None:
         while not self._closing:
             try:
-                await self.start(connect())
+                await self.start(await connect())
                 await self.closed.wait()
             except Exception:
-                log.exception("cascade link %s failed", self.bridge_point_id)
+                log.exception("cascade link %s of meeting %s failed", self.name, self.meeting_id)
             await self._down()
             if not self._closing:
                 await asyncio.sleep(retry)
 
     async def _listen(self, signal: Signal) -> None:
-        while True:
-            await self._apply(await signal.recv())
+        try:
+            while True:
+                await self._apply(await signal.recv())
+        except Exception:  # the relay above went away (its process died): the link is down, not only quiet
+            self.closed.set()
 
     # ------------------------------------------------------------------ packets
     async def _rtp(self, data: bytes, now: float) -> None:
@@ -187,7 +189,7 @@ class CascadeLink:
 
     async def _feed(self, room: Room, index: int, bp: int, mids: dict[str, str]) -> None:
         assert self.pc is not None and self.tap is not None
-        peer = Peer(room, Member(f"bp:{bp}", bp, label=f"via link {self.bridge_point_id}"), self.pc)
+        peer = Peer(room, Member(f"bp:{bp}", bp, label=f"via link {self.name}"), self.pc)
         for kind, mid in mids.items():
             line = self.lines.get(mid)
             if line is None or line.remote_ssrc is None:
@@ -224,14 +226,14 @@ class CascadeLink:
                     if wanted is not None:
                         await self._open_up(room, wanted)
                 except Exception:  # the relay above refused or vanished: try again on the next look
-                    log.exception("cascade link %s: sending %s up failed", self.bridge_point_id, wanted)
+                    log.exception("cascade link %s: sending %s up failed", self.name, wanted)
                     await self._close_up()
                     await asyncio.sleep(UP_RETRY)
             await asyncio.sleep(UP_EVERY)
 
     async def _open_up(self, room: Room, bp: int) -> None:
         assert self.upward is not None
-        signal = self.upward()
+        signal = await self.upward()
         pc = RTCPeerConnection(hook.configuration(self.ice_servers))
         self.up = Upward(bp, pc, signal, None)
         for kind in ("audio", "video"):

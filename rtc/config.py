@@ -6,6 +6,16 @@
 - ``CAUHOP_RTC_HOST_ADDRESSES``: comma-separated addresses to gather ICE host candidates on (e.g.
   ``127.0.0.1`` on a loopback-only test machine); unset: the service's ``HOST`` when that is a loopback
   address (the demo on 127.0.0.1 then works in a browser on the same machine), otherwise every interface.
+
+Relays in a cascade (``rtc/cascade_service.py``; every process on one database and ``REDIS_URL``, sharing
+``SECRET_KEY``):
+
+- ``CAUHOP_RELAY_UNIT_ID``: the unit (e.g. a district) whose bridge points this process serves; unset: the
+  root relay, which serves everyone no other relay takes (the one-process default).
+- ``CAUHOP_PUBLIC_URL``: the address other relays and clients reach this process at (its id in the cascade);
+  unset: ``http://HOST:PORT``.
+- ``CAUHOP_RELAY_CAPACITY``: bridge points it serves directly (64); ``CAUHOP_RELAY_LAPSE``: seconds without
+  a heartbeat (sent every ``lapse / 3``) after which a relay counts as failed (3).
 """
 
 from __future__ import annotations
@@ -39,6 +49,10 @@ class RtcSettings:
     host_addresses: tuple[str, ...] | None = None
     stats_dir: Path | None = None  # per-meeting stats lines (JSON) are appended here
     stats_every: float = 10.0
+    relay_unit_id: int | None = None
+    public_url: str | None = None
+    relay_capacity: int = 64
+    relay_lapse: float = 3.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, data_dir: Path | None = None) -> RtcSettings:
@@ -48,7 +62,28 @@ class RtcSettings:
         hosts = tuple(h.strip() for h in hosts_text.split(",") if h.strip()) or None
         if hosts is None:
             hosts = _loopback_only(env.get("HOST", "127.0.0.1"))
-        return cls(servers, hosts, (data_dir / "rtc-stats") if data_dir else None)
+        return cls(
+            servers,
+            hosts,
+            (data_dir / "rtc-stats") if data_dir else None,
+            relay_unit_id=_number(env, "CAUHOP_RELAY_UNIT_ID", int, None),
+            public_url=env.get("CAUHOP_PUBLIC_URL", "").strip().rstrip("/") or None,
+            relay_capacity=_number(env, "CAUHOP_RELAY_CAPACITY", int, 64),
+            relay_lapse=_number(env, "CAUHOP_RELAY_LAPSE", float, 3.0),
+        )
+
+
+def _number(env: dict[str, str], name: str, kind: type[float], default: float | None) -> Any:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a {kind.__name__} number, not {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {text!r}")
+    return value
 
 
 def _loopback_only(host: str) -> tuple[str, ...] | None:

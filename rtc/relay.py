@@ -75,13 +75,17 @@ class Relay:
         room = peer.room
         peer.closed = True
         await room.remove(peer)
-        if not room.peers and self.rooms.get(room.meeting_id) is room:
-            del self.rooms[room.meeting_id]
-            await room.stop()
+        await self.drop_if_empty(room)
         # aiortc's close() cut short by a cancellation never finishes, and every later close() waits for it:
         # run it to the end whatever happens to the caller.
         await asyncio.shield(peer.pc.close())
         self.open.discard(peer)
+
+    async def drop_if_empty(self, room: Room) -> None:
+        """Close the meeting's room once nobody is in it."""
+        if not room.peers and self.rooms.get(room.meeting_id) is room:
+            del self.rooms[room.meeting_id]
+            await room.stop()
 
     async def close(self) -> None:
         for peer in list(self.open):

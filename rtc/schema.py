@@ -5,6 +5,7 @@ A client then sends an ``offer`` (its whole SDP; aiortc's answer carries every r
 does not trickle), then any ``candidate`` it trickles. Sending a new ``offer`` on the same socket replaces
 the connection: that is how a bridge point reconnects after its network changed (aiortc has no ICE
 restart, so the relay builds a fresh connection and keeps the bridge point's place in the room).
+With relays in a cascade, the answer to an offer may be a ``redirect`` to the relay that serves it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ class Offer(_Msg):
     )
     console: bool = Field(default=False, description="the chair's console: receives the speaker and last-N")
     low_bandwidth: bool = Field(default=False, description="receive audio only")
+    redirected: bool = Field(
+        default=False, description="sent here by another relay's redirect: join here, do not plan again"
+    )
+    link: bool = Field(
+        default=False,
+        description="a relay's cascade link, receiving what its bridge points need (relays only)",
+    )
 
 
 class Candidate(_Msg):
@@ -68,6 +76,15 @@ class Hello(_Msg):
 
     type: Literal["hello"] = "hello"
     ice_servers: list[IceServerInfo]
+
+
+class Redirect(_Msg):
+    """The cascade plan has another relay serve this bridge point (or the console): send the same offer there,
+    with ``redirected`` set. Nothing was joined here."""
+
+    type: Literal["redirect"] = "redirect"
+    server: str = Field(description="the relay's base URL, e.g. http://10.0.0.7:8000")
+    relay: str = Field(description="the relay's id")
 
 
 class Answer(_Msg):
@@ -114,7 +131,8 @@ class Pong(_Msg):
 
 
 ServerMessage = Annotated[
-    Hello | Answer | Slots | Pause | SuggestLowBandwidth | ErrorMsg | Pong, Field(discriminator="type")
+    Hello | Answer | Redirect | Slots | Pause | SuggestLowBandwidth | ErrorMsg | Pong,
+    Field(discriminator="type"),
 ]
 server_message = TypeAdapter[Any](ServerMessage)
 

@@ -6,8 +6,11 @@ meeting's event log.
 - ``FloorFeed`` follows the meeting's bus channel and folds each live event with the domain's own folder
   (``meetings.live_state.apply``): the floor granted from the speaker queue becomes the relay's speaker, the
   waiting rooms become the console's first tiles. A gap in the sequence (or an overflow) refolds from a
-  snapshot. It also publishes the room's stats on ``rtc:{meeting_id}`` for the operations board and appends
-  them to ``DATA_DIR/rtc-stats/meeting-{id}.jsonl``.
+  snapshot. It also publishes the room's stats, with this relay's id, on ``rtc:relays`` (every process of
+  the deployment hears them: the operations board shows the whole meeting from any of them) and appends them
+  to ``DATA_DIR/rtc-stats/meeting-{id}.jsonl``.
+- ``RtcService.join`` first asks the cascade (``rtc/cascade_service.py``) which relay serves the caller: when
+  it is another, it returns that relay and joins nothing (the client is redirected).
 """
 
 from __future__ import annotations
@@ -34,12 +37,13 @@ from meetings.live_state import LiveState, apply
 from meetings.models import BridgePoint
 from meetings.permissions import Actor
 from rtc import aiortc_hook as hook
+from rtc.cascade_service import CascadeService, MeetingTree, meeting_tree, unit_exists
 from rtc.config import RtcSettings
+from rtc.registry import CHANNEL, STATS_EVERY, RelayInfo, RelayRegistry
 from rtc.relay import Member, Peer, Relay, Room
 from rtc.schema import Offer
 
 log = logging.getLogger(__name__)
-STATS_PUSH_EVERY = 2.0
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,11 @@ class Admission:
     runner: bool
 
 
-def admit(engine: Engine, live: LiveService, actor: Actor, meeting_id: int, offer: Offer) -> Admission:
-    """Who joins, and what the relay needs to know of the meeting (runs in a worker thread)."""
+def admit(
+    engine: Engine, live: LiveService, actor: Actor, meeting_id: int, offer: Offer, relay: str | None = None
+) -> tuple[Admission, MeetingTree]:
+    """Who joins, and what the relay and the cascade need to know of the meeting (runs in a worker thread).
+    ``relay``: the id of the relay calling (authenticated by the signaling), for its cascade link."""
     with reading(engine) as session:
         meeting = queries.get_meeting(session, meeting_id)
         who = live.who(session, actor, meeting)
@@ -67,7 +74,12 @@ def admit(engine: Engine, live: LiveService, actor: Actor, meeting_id: int, offe
             if person.unit_id in by_unit
         }
         chair = min(by_unit.get(meeting.host_unit_id, []), default=None)
-    if offer.console:
+        tree = meeting_tree(session, meeting_id)
+    if offer.link:
+        if relay is None:
+            raise Forbidden("only another relay of this deployment may open a cascade link")
+        member = Member(f"relay:{relay}", None, label=f"link from {relay}")
+    elif offer.console:
         if not who.runner:
             raise Forbidden("only the chair, the secretary or the host unit's secretary may open the console")
         member = Member(f"console:{actor.user_id}", None, console=True, label=actor.username)
@@ -80,7 +92,7 @@ def admit(engine: Engine, live: LiveService, actor: Actor, meeting_id: int, offe
         if bp_id not in who.operator_of and not who.runner:
             raise Forbidden(f"only the operator of bridge point {bp_id} may join as it")
         member = Member(f"bp:{bp_id}", bp_id, low_bandwidth=offer.low_bandwidth, label=actor.username)
-    return Admission(member, chair, people, who.runner)
+    return Admission(member, chair, people, who.runner), tree
 
 
 class FloorFeed:
@@ -141,15 +153,13 @@ class FloorFeed:
             await self._snapshot()
             while True:
                 with contextlib.suppress(TimeoutError):
-                    message = await asyncio.wait_for(sub.get(), STATS_PUSH_EVERY)
+                    message = await asyncio.wait_for(sub.get(), STATS_EVERY)
                     await self._event(message, sub.overflowed)
                     sub.overflowed = False
                 now = time.time()
-                if now - last_push >= STATS_PUSH_EVERY:
+                if now - last_push >= STATS_EVERY:
                     last_push = now
-                    await bus.publish(
-                        f"rtc:{self.room.meeting_id}", {"type": "rtc_stats", **self.room.stats(now)}
-                    )
+                    await self.service.publish_stats(self.room.meeting_id)
                 if now - last_store >= self.service.settings.stats_every:
                     last_store = now
                     await run_in_threadpool(self._store, self.room.stats(now))
@@ -182,26 +192,62 @@ class FloorFeed:
 
 
 class RtcService:
-    """Owned by the app's lifespan: ``start`` before serving, ``stop`` after."""
+    """Owned by the app's lifespan: ``start`` before serving, ``stop`` after. ``me`` is this process as a
+    relay of the cascade; ``secret`` (the deployment's SECRET_KEY) is what relays authenticate each other
+    with."""
 
-    def __init__(self, engine: Engine, live: LiveService, bus: LocalBus, settings: RtcSettings) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        live: LiveService,
+        bus: LocalBus,
+        settings: RtcSettings,
+        me: RelayInfo | None = None,
+        secret: str = "",
+    ) -> None:
         self.engine, self.live, self.bus, self.settings = engine, live, bus, settings
         servers = [RTCIceServer(list(s.urls), s.username, s.credential) for s in settings.ice_servers]
         self.relay = Relay(servers)
         self.feeds: dict[int, FloorFeed] = {}
+        me = me or RelayInfo("http://127.0.0.1:8000", settings.relay_unit_id, settings.relay_capacity)
+        self.registry = RelayRegistry(bus, me, settings.relay_lapse)
+        self.cascade = CascadeService(self.registry, self.relay, secret)
 
     async def start(self) -> None:
         if self.settings.host_addresses is not None:
             hook.use_host_addresses(self.settings.host_addresses)
+        unit = self.registry.me.unit_id
+        if unit is not None and not await run_in_threadpool(self._unit_exists, unit):
+            raise ValueError(f"CAUHOP_RELAY_UNIT_ID={unit}: there is no unit {unit} in the database")
+        await self.registry.start()
+
+    def _unit_exists(self, unit_id: int) -> bool:
+        with reading(self.engine) as session:
+            return unit_exists(session, unit_id)
 
     async def stop(self) -> None:
+        await self.cascade.stop()
+        await self.registry.stop()
         for feed in list(self.feeds.values()):
             await feed.stop()
         self.feeds.clear()
         await self.relay.close()
 
-    async def join(self, actor: Actor, meeting_id: int, offer: Offer) -> tuple[Peer, str, Admission]:
-        admission = await run_in_threadpool(admit, self.engine, self.live, actor, meeting_id, offer)
+    async def join(
+        self, actor: Actor, meeting_id: int, offer: Offer, relay: str | None = None
+    ) -> tuple[Peer, str, Admission] | RelayInfo:
+        """Join the caller here, or name the relay that serves it (``relay``: the calling relay's id; relays
+        and redirected offers are never sent on)."""
+        admission, tree = await run_in_threadpool(
+            admit, self.engine, self.live, actor, meeting_id, offer, relay
+        )
+        own = relay is None  # one of this relay's own members, not another relay
+        if own and not offer.redirected:
+            elsewhere = self.cascade.serving(meeting_id, tree, admission.member.bridge_point_id)
+            if elsewhere is not None:
+                return elsewhere
+        else:
+            self.cascade.plan(meeting_id, tree)
         peer, answer = await self.relay.join(meeting_id, admission.member, offer.sdp)
         feed = self.feeds.get(meeting_id)
         if feed is None or feed.room is not peer.room:  # a new room (the last one emptied and closed)
@@ -209,18 +255,50 @@ class RtcService:
                 await feed.stop()
             feed = self.feeds[meeting_id] = FloorFeed(self, peer.room, actor, admission)
             feed.start()
+        if own:
+            self.cascade.member_joined(meeting_id)
         return peer, answer, admission
 
     def room_stats(self, meeting_id: int) -> dict[str, Any] | None:
-        """The latest figures of the meeting's room in this process (``Room.stats``), or None if none is open.
-        Call it on the event loop (the room changes there)."""
+        """The latest figures of the meeting's room in this process (``Room.stats``, without what came down a
+        cascade link), or None if none is open. Call it on the event loop (the room changes there)."""
         room = self.relay.rooms.get(meeting_id)
-        return None if room is None else room.stats()
+        if room is None:
+            return None
+        stats = room.stats()
+        for key in self.cascade.link_keys(meeting_id):
+            stats["peers"].pop(key, None)
+        return stats
+
+    def meeting_stats(self, meeting_id: int) -> dict[str, Any]:
+        """Every live relay's room of the meeting in one: each peer with the relay that serves it (this
+        process's own figures as they are now, the others' as last published), and the live relays."""
+        rooms = self.registry.room_stats(meeting_id)
+        here = self.room_stats(meeting_id)
+        if here is not None:
+            rooms[self.registry.me.id] = here
+        peers = {
+            f"{relay}#{key}": {**peer, "relay": relay}
+            for relay, stats in rooms.items()
+            for key, peer in stats["peers"].items()
+        }
+        relays = sorted(r.id for r in self.registry.live())
+        return {"meeting_id": meeting_id, "live": bool(rooms), "relays": relays, "peers": peers}
+
+    async def publish_stats(self, meeting_id: int) -> None:
+        stats = self.room_stats(meeting_id) or {
+            "meeting_id": meeting_id,
+            "peers": {},
+        }  # none: the room closed
+        await self.bus.publish(CHANNEL, {"type": "rtc_stats", "relay": self.registry.me.id, **stats})
 
     async def leave(self, peer: Peer) -> None:
         meeting_id = peer.room.meeting_id
         await self.relay.leave(peer)
+        await self.cascade.member_left(meeting_id)
         if meeting_id not in self.relay.rooms:
             feed = self.feeds.pop(meeting_id, None)
             if feed is not None:
                 await feed.stop()
+            with contextlib.suppress(Exception):
+                await self.publish_stats(meeting_id)

@@ -5,6 +5,10 @@ sends replies through a callable, so tests and the bench drive it in-process (``
 the WebSocket endpoint does. Errors are ``CauhopError``s, turned into ``error`` messages in one place
 (``RtcSession.handle``).
 
+Another relay process of the deployment (a cascade link, ``rtc/cascade_service.py``) authenticates with
+``Authorization: Relay <its id> <mac>`` (``signal_client.relay_credential``: an HMAC with the shared
+SECRET_KEY); it may join as its link or send any of the meeting's bridge points up, and is never redirected.
+
 In ``server.py``: add ``rtc_route()`` to the routes, and inside the lifespan (after the engine, the bus and
 the live service exist) ``async with rtc_lifespan(app):`` around the ``yield``.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,13 +31,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from meetings.clock import utcnow
 from meetings.errors import CauhopError, Forbidden, NotAuthenticated
-from meetings.permissions import Actor
+from meetings.permissions import Actor, Role
 from rtc import aiortc_hook as hook
 from rtc import schema
 from rtc.config import RtcSettings
 from rtc.errors import BadSignal
+from rtc.registry import RelayInfo
 from rtc.relay import Member, Peer, Relay
 from rtc.service import RtcService
+from rtc.signal_client import RELAY_SCHEME, relay_mac
 from web.auth import authenticate_request
 from web.errors import invalid_from, status_of
 from web.ws import _origin_ok
@@ -50,8 +57,11 @@ def error_code(exc: CauhopError) -> str:
 class RtcSession:
     """One client's signaling: at most one peer connection at a time (a new offer replaces it)."""
 
-    def __init__(self, service: RtcService, actor: Actor, meeting_id: int, send: Send) -> None:
+    def __init__(
+        self, service: RtcService, actor: Actor, meeting_id: int, send: Send, relay: str | None = None
+    ) -> None:
         self.service, self.actor, self.meeting_id, self._send = service, actor, meeting_id, send
+        self.relay = relay  # the relay process calling, authenticated
         self.peer: Peer | None = None
         self.runner = False
         self._pump: asyncio.Task[None] | None = None
@@ -93,7 +103,11 @@ class RtcSession:
 
     async def _offer(self, offer: schema.Offer) -> None:
         await self.close_peer()
-        peer, answer, admission = await self.service.join(self.actor, self.meeting_id, offer)
+        joined = await self.service.join(self.actor, self.meeting_id, offer, self.relay)
+        if isinstance(joined, RelayInfo):
+            await self.send({"type": "redirect", "server": joined.id, "relay": joined.id})
+            return
+        peer, answer, admission = joined
         self.peer, self.runner = peer, admission.runner
         await self.send({"type": "answer", "sdp": answer})
         self._pump = asyncio.create_task(self._forward(peer))
@@ -141,10 +155,16 @@ async def rtc_socket(ws: WebSocket) -> None:
     signaling messages until the socket closes; the peer connection ends with it."""
     meeting_id = int(ws.path_params["meeting_id"])
     await ws.accept()
+    service: RtcService = ws.app.state.rtc
+    relay: str | None = None
     try:
         if not _origin_ok(ws):
             raise Forbidden(f"WebSocket from origin {ws.headers.get('origin')} is not allowed")
-        actor = await run_in_threadpool(authenticate_request, ws, ws.app.state.engine, utcnow())
+        relay = relay_calling(ws.headers.get("authorization", ""), service.cascade.secret)
+        if relay is not None:
+            actor = relay_actor(relay)
+        else:
+            actor = await run_in_threadpool(authenticate_request, ws, ws.app.state.engine, utcnow())
     except CauhopError as exc:
         await ws.send_text(json.dumps({"type": "error", "code": error_code(exc), "detail": exc.detail}))
         await ws.close(code=4401 if isinstance(exc, NotAuthenticated) else 4403)
@@ -155,8 +175,7 @@ async def rtc_socket(ws: WebSocket) -> None:
         async with lock:
             await ws.send_text(json.dumps(message, ensure_ascii=False))
 
-    service: RtcService = ws.app.state.rtc
-    session = RtcSession(service, actor, meeting_id, send)
+    session = RtcSession(service, actor, meeting_id, send, relay)
     try:
         await session.send(
             {"type": "hello", "ice_servers": [s.as_json() for s in service.settings.ice_servers]}
@@ -181,6 +200,24 @@ async def rtc_socket(ws: WebSocket) -> None:
         await session.close_peer()
 
 
+def relay_calling(authorization: str, secret: str) -> str | None:
+    """The relay id, when another relay process of the deployment calls (None: not a relay's header)."""
+    scheme, _, rest = authorization.partition(" ")
+    if scheme != RELAY_SCHEME:
+        return None
+    relay, _, mac = rest.rpartition(" ")
+    if not relay or not secret or not hmac.compare_digest(mac, relay_mac(secret, relay)):
+        raise NotAuthenticated(
+            "relay credentials not accepted: every relay process of a deployment needs the same SECRET_KEY"
+        )
+    return relay
+
+
+def relay_actor(relay: str) -> Actor:
+    """Who another relay acts as: the deployment itself (it reads the same database), for media only."""
+    return Actor(0, f"relay {relay}", Role.admin, None, None)
+
+
 def rtc_route() -> WebSocketRoute:
     return WebSocketRoute("/ws/rtc/{meeting_id:int}", rtc_socket)
 
@@ -189,12 +226,10 @@ def rtc_route() -> WebSocketRoute:
 async def rtc_lifespan(app: Starlette, settings: RtcSettings | None = None) -> AsyncIterator[None]:
     """Starts the media service on ``app.state.rtc`` (after the engine, bus and live service exist)."""
     state = app.state
-    service = RtcService(
-        state.engine,
-        state.live,
-        state.bus,
-        settings or RtcSettings.from_env(data_dir=state.settings.data_dir),
-    )
+    settings = settings or RtcSettings.from_env(data_dir=state.settings.data_dir)
+    public = settings.public_url or f"http://{state.settings.host}:{state.settings.port}"
+    me = RelayInfo(public, settings.relay_unit_id, settings.relay_capacity)
+    service = RtcService(state.engine, state.live, state.bus, settings, me, state.settings.secret_key)
     await service.start()
     state.rtc = service
     try:
@@ -215,9 +250,11 @@ class DirectSignal:
     async def send(self, message: dict[str, Any]) -> None:
         if message["type"] == "offer":
             offer = schema.Offer.model_validate(message)
-            bp = offer.bridge_point_id
-            key = f"bp:{bp}" if not offer.console else f"console:{id(self)}"
-            member = Member(key, None if offer.console else bp, offer.console, offer.low_bandwidth)
+            bp = None if offer.console or offer.link else offer.bridge_point_id
+            key = (
+                f"console:{id(self)}" if offer.console else f"relay:{id(self)}" if offer.link else f"bp:{bp}"
+            )
+            member = Member(key, bp, offer.console, offer.low_bandwidth)
             self.peer, answer = await self.relay.join(self.meeting_id, member, offer.sdp)
             await self._inbox.put({"type": "answer", "sdp": answer})
             self._pump = asyncio.create_task(self._forward(self.peer))

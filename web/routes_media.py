@@ -1,4 +1,7 @@
-"""The media relay's live figures per bridge point of a meeting, for the operations board."""
+"""The media relays' live figures per bridge point of a meeting, for the operations board.
+
+With relays in a cascade, each relay process publishes its rooms' figures on the bus; any process answers
+for the whole meeting (``RtcService.meeting_stats``), naming the relay that serves each bridge point."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ class MediaPoint(BaseModel):
     bridge_point_id: int
     code: str
     name: str
-    in_call: bool = Field(description="connected to the media relay now")
+    in_call: bool = Field(description="connected to a media relay now")
+    relay: str | None = Field(default=None, description="the relay that serves it (its public URL)")
     low_bandwidth: bool = False
     rtt_ms: float | None = Field(default=None, description="round trip relay ↔ room, worst of its streams")
     loss_pct: float | None = Field(default=None, description="loss the room reports, worst of its streams")
@@ -28,7 +32,8 @@ class MediaPoint(BaseModel):
 
 class MediaReport(BaseModel):
     meeting_id: int
-    live: bool = Field(description="a media room of the meeting is open on this server")
+    live: bool = Field(description="a media room of the meeting is open on a relay of this deployment")
+    relays: list[str] = Field(description="the relay processes of the deployment alive now (public URLs)")
     in_call: int
     points: list[MediaPoint]
 
@@ -45,6 +50,7 @@ def _point(bp: BridgePoint, peer: dict[str, Any] | None) -> MediaPoint:
         code=bp.code,
         name=bp.name,
         in_call=True,
+        relay=peer.get("relay"),
         low_bandwidth=peer["low_bandwidth"],
         rtt_ms=round(max(rtts) * 1000, 1) if rtts else None,
         loss_pct=round(max(losses) * 100, 2) if losses else None,
@@ -63,11 +69,16 @@ def meeting_media(call: Call) -> MediaReport:
         ids = queries.meeting_bridge_point_ids(s, meeting_id)
         query = select(BridgePoint).where(col(BridgePoint.id).in_(ids)).order_by(col(BridgePoint.code))
         points = list(s.exec(query).all()) if ids else []
-    stats = from_thread.run_sync(app.rtc.room_stats, meeting_id)
-    peers = {p["bridge_point_id"]: p for p in (stats or {}).get("peers", {}).values() if p["bridge_point_id"]}
+    stats = from_thread.run_sync(app.rtc.meeting_stats, meeting_id)
+    # this process's own figures come last and win over another relay's older ones of the same room
+    peers = {p["bridge_point_id"]: p for p in stats["peers"].values() if p["bridge_point_id"]}
     out = [_point(bp, peers.get(bp.id)) for bp in points]
     return MediaReport(
-        meeting_id=meeting_id, live=stats is not None, in_call=sum(p.in_call for p in out), points=out
+        meeting_id=meeting_id,
+        live=stats["live"],
+        relays=stats["relays"],
+        in_call=sum(p.in_call for p in out),
+        points=out,
     )
 
 

@@ -1,0 +1,150 @@
+"""The cascade at work across processes: the edge around the pure planner of ``rtc/cascade.py``.
+
+- **Where a bridge point joins.** On every offer that is not already redirected, the process asked plans the
+  meeting (``plan_cascade`` over the unit tree, the meeting's bridge points with their link quality, the live
+  relays of ``RelayRegistry``, and its previous plan of that meeting, so only what a failed relay held
+  moves). When the plan names another relay, the client is told to go there (a ``redirect``). The chair's
+  console goes to the root relay, which receives every room sent up.
+- **Links from the plan.** A relay with an upstream in the plan opens a ``CascadeLink`` up to it as soon as
+  one of its own members joins a meeting, and closes it when the last one leaves. The link is kept: when the
+  relay above fails, each new attempt plans again and goes to the relay that replaced it. Relays prove to
+  each other that they belong to the deployment with ``SECRET_KEY`` (``signal_client.relay_credential``).
+
+A relay configured for no unit is the root (``ROOT_UNIT``, above every unit); one process alone is the root
+and serves everyone, as before the cascade existed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from meetings import queries
+from meetings.models import BridgePoint, Unit
+from rtc.cascade import ROOT_LEVEL, CascadePlan, Point, RelayNode, Site, plan_cascade
+from rtc.cascade_link import CascadeLink
+from rtc.registry import RelayInfo, RelayRegistry
+from rtc.relay import Relay
+from rtc.signal_client import Signal, WebSocketSignal, relay_credential, ws_url
+
+log = logging.getLogger(__name__)
+ROOT_UNIT = 0  # unit ids start at 1: the place of the root relay
+
+
+@dataclass(frozen=True)
+class MeetingTree:
+    """What the planner needs of one meeting (read in a worker thread)."""
+
+    sites: tuple[Site, ...]
+    points: tuple[Point, ...]
+
+
+def meeting_tree(session: Session, meeting_id: int) -> MeetingTree:
+    units = session.exec(select(Unit.id, Unit.parent_id, Unit.level)).all()
+    sites = [Site(ROOT_UNIT, None, ROOT_LEVEL)]
+    sites += [
+        Site(uid, parent if parent is not None else ROOT_UNIT, level) for uid, parent, level in units if uid
+    ]
+    ids = queries.meeting_bridge_point_ids(session, meeting_id)
+    rows = (
+        session.exec(
+            select(BridgePoint.id, BridgePoint.unit_id, BridgePoint.link_quality).where(
+                col(BridgePoint.id).in_(ids)
+            )
+        ).all()
+        if ids
+        else []
+    )
+    return MeetingTree(
+        tuple(sites), tuple(Point(bp, unit, link) for bp, unit, link in rows if bp is not None)
+    )
+
+
+def unit_exists(session: Session, unit_id: int) -> bool:
+    return session.get(Unit, unit_id) is not None
+
+
+class CascadeService:
+    """This process's part in the cascade: its plans of each meeting and its links up."""
+
+    def __init__(self, registry: RelayRegistry, relay: Relay, secret: str, slots: int = 2) -> None:
+        self.registry, self.relay, self.secret, self.slots = registry, relay, secret, slots
+        self.plans: dict[int, CascadePlan] = {}
+        self.trees: dict[int, MeetingTree] = {}  # the last read of each meeting, for the links' plans
+        self.links: dict[int, CascadeLink] = {}
+
+    @property
+    def me(self) -> RelayInfo:
+        return self.registry.me
+
+    def plan(self, meeting_id: int, tree: MeetingTree) -> CascadePlan:
+        """Plan the meeting over the relays alive now, keeping what still stands of the previous plan."""
+        relays = {r.id: r for r in self.registry.live()}
+        nodes = [
+            RelayNode(r.id, ROOT_UNIT if r.unit_id is None else r.unit_id, r.capacity)
+            for r in relays.values()
+        ]
+        previous = self.plans.get(meeting_id)
+        plan = self.plans[meeting_id] = plan_cascade(tree.sites, tree.points, nodes, previous)
+        self.trees[meeting_id] = tree
+        if previous is not None and previous.upstream.keys() != plan.upstream.keys():
+            log.info("meeting %s: relays now %s", meeting_id, sorted(plan.upstream))
+        return plan
+
+    def serving(self, meeting_id: int, tree: MeetingTree, bridge_point_id: int | None) -> RelayInfo | None:
+        """The relay that serves this bridge point (None: the console), if not this one."""
+        plan = self.plan(meeting_id, tree)
+        target = plan.root if bridge_point_id is None else plan.serves.get(bridge_point_id, plan.root)
+        if target is None or target == self.me.id:
+            return None
+        return next((r for r in self.registry.live() if r.id == target), None)
+
+    # ------------------------------------------------------------------ links up
+    def member_joined(self, meeting_id: int) -> None:
+        """One of this relay's own members joined: link up if the plan gives this relay an upstream."""
+        tree = self.trees.get(meeting_id)
+        if meeting_id in self.links or tree is None:
+            return
+        if self.plan(meeting_id, tree).upstream.get(self.me.id) is None:
+            return
+        link = CascadeLink(
+            self.relay,
+            meeting_id,
+            self.me.id,
+            self.slots,
+            self.relay.ice_servers,
+            upward=lambda: self._upstream(meeting_id),
+        )
+        self.links[meeting_id] = link
+        link.keep(lambda: self._upstream(meeting_id))
+
+    async def _upstream(self, meeting_id: int) -> Signal:
+        """A signaling channel to the relay above this one in the meeting's plan, as it stands now."""
+        tree = self.trees[meeting_id]
+        above = self.plan(meeting_id, tree).upstream.get(self.me.id)
+        if above is None:
+            raise RuntimeError(f"no relay above {self.me.id} for meeting {meeting_id}")
+        signal = WebSocketSignal(ws_url(above, meeting_id), "", relay_credential(self.secret, self.me.id))
+        return await signal.open()
+
+    def link_keys(self, meeting_id: int) -> set[str]:
+        """Members of the meeting's room here that came down the link (not this relay's own)."""
+        link = self.links.get(meeting_id)
+        return {p.key for p in link.feeds.values()} if link is not None else set()
+
+    async def member_left(self, meeting_id: int) -> None:
+        """Close the link once only what came down it is left in the room."""
+        link = self.links.get(meeting_id)
+        room = self.relay.rooms.get(meeting_id)
+        if link is None or (room is not None and set(room.peers) - self.link_keys(meeting_id)):
+            return
+        del self.links[meeting_id]
+        await link.close()
+        if room is not None:
+            await self.relay.drop_if_empty(room)
+
+    async def stop(self) -> None:
+        for meeting_id in list(self.links):
+            await self.links.pop(meeting_id).close()

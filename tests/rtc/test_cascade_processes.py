@@ -1,0 +1,178 @@
+"""The cascade across real processes: a root `cauhop serve` and a district relay `cauhop serve`
+(CAUHOP_RELAY_UNIT_ID) on one database and Redis, on loopback ports.
+
+A commune's agent asks the root; the root's plan sends it to its district relay (a `redirect`), which links
+up to the root and forwards the chair's picture down. The operations board on the root shows the commune
+in the call at the district relay. Then the district relay is killed with SIGKILL: the agent rejoins by
+itself, the root (which no longer hears the district's heartbeat) serves it, and the chair's picture comes
+again within a bounded time — nobody acting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session, col, select
+
+from meetings.db import make_engine
+from meetings.models import BridgePoint, MeetingBridgePoint, Unit
+from rtc.agent import Agent, AgentOptions
+from rtc.signal_client import Signal, WebSocketSignal, ws_url
+from tests.servers import Server, redis_url
+
+MEETING = 1  # the demo conference: every bridge point of the province, chaired from BP-HG-UBND
+CHAIR_SLOT = 1
+REJOIN_WITHIN = 30.0  # seconds from the kill to the chair's picture at the commune again
+
+
+def commune_of_a_district(db_url: str) -> tuple[int, int, int]:
+    """(the chair's bridge point, a district unit, a bridge point of one of that district's communes)."""
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            chair = s.exec(select(BridgePoint.id).where(BridgePoint.code == "BP-HG-UBND")).one()
+            in_meeting = select(MeetingBridgePoint.bridge_point_id).where(
+                MeetingBridgePoint.meeting_id == MEETING
+            )
+            rows = s.exec(
+                select(BridgePoint.id, Unit.parent_id)
+                .join(Unit, col(Unit.id) == BridgePoint.unit_id)
+                .where(Unit.level == "commune", col(BridgePoint.id).in_(in_meeting))
+                .order_by(col(BridgePoint.id))
+            ).first()
+    finally:
+        engine.dispose()
+    assert chair is not None and rows is not None, "the demo province has communes in the conference"
+    commune_bp, district = rows
+    assert commune_bp is not None and district is not None
+    return chair, district, commune_bp
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "REDIS_URL": redis_url(),
+        "SECRET_KEY": "the-same-secret-on-every-relay",
+        "CAUHOP_RELAY_LAPSE": "2",
+        "CAUHOP_RTC_HOST_ADDRESSES": "127.0.0.1",
+    }
+
+
+@pytest.fixture
+def relays(env: dict[str, str], db_url: str) -> Iterator[tuple[Server, Server, tuple[int, int, int]]]:
+    chair, district, commune = commune_of_a_district(db_url)
+    root = Server(env)
+    try:
+        relay = Server({**env, "CAUHOP_RELAY_UNIT_ID": str(district)})
+        try:
+            yield root, relay, (chair, district, commune)
+        finally:
+            relay.stop()
+    finally:
+        root.stop()
+
+
+def sees(agent: Agent, slot: int, ident: int, after: float, frames: int = 5) -> Callable[[], bool]:
+    def check() -> bool:
+        seen = [i for t, i, _ in agent.slots[slot].decoded if t >= after]
+        return seen[-frames:] == [ident] * frames
+
+    return check
+
+
+async def until(check: Callable[[], Any], within: float, what: str) -> Any:
+    """Poll ``check`` (an HTTP look, as the operations board does) until it gives something true."""
+    deadline = time.monotonic() + within
+    while True:
+        found = await check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"not within {within} s: {what}"
+        await asyncio.sleep(0.2)
+
+
+def test_a_commune_is_served_by_its_district_relay_and_rejoins_the_root_when_it_dies(
+    relays: tuple[Server, Server, tuple[int, int, int]],
+) -> None:
+    root, district, (chair_bp, _, commune_bp) = relays
+
+    async def scenario() -> None:
+        token = root.login("chair")
+        headers = {"Authorization": f"Bearer {root.login('secretary')}"}
+        async with httpx.AsyncClient(timeout=30) as http:
+
+            async def media(server: Server) -> dict[str, Any]:
+                r = await http.get(f"{server.base}/api/meetings/{MEETING}/media", headers=headers)
+                assert r.status_code == 200, r.text
+                return dict(r.json())
+
+            async def row(server: Server, bp: int) -> dict[str, Any]:
+                return next(p for p in (await media(server))["points"] if p["bridge_point_id"] == bp)
+
+            async def root_knows_the_district() -> bool:
+                return district.base in (await media(root))["relays"]
+
+            await until(root_knows_the_district, 15, "the root hears the district relay's heartbeat")
+
+            async def to_root() -> Signal:  # every agent only knows the root's address
+                return await WebSocketSignal(ws_url(root.base, MEETING), token).open()
+
+            stop = asyncio.Event()
+            chair, commune = (
+                Agent(AgentOptions(bridge_point_id=chair_bp)),
+                Agent(AgentOptions(bridge_point_id=commune_bp)),
+            )
+            runs = [asyncio.create_task(a.keep_joined(to_root, stop)) for a in (chair, commune)]
+            try:
+                await chair.wait_until(lambda: chair.joins == 1, 20)
+                assert getattr(chair.signal, "redirected_to", None) is None  # the province's own room
+                await commune.wait_until(lambda: commune.joins == 1, 20)
+                assert getattr(commune.signal, "redirected_to", None) == district.base
+                await commune.wait_until(sees(commune, CHAIR_SLOT, chair_bp % 256, after=0), 20)
+
+                async def commune_in_call_at_the_district() -> dict[str, Any] | None:
+                    found = await row(root, commune_bp)  # asked of the root: the figures come over the bus
+                    return found if found["in_call"] and found["rtt_ms"] is not None else None
+
+                seen = await until(commune_in_call_at_the_district, 20, "the board shows the commune in call")
+                assert seen["relay"] == district.base and seen["loss_pct"] is not None, seen
+                assert (await row(root, chair_bp))["relay"] == root.base
+
+                killed = time.time()
+                await asyncio.to_thread(district.kill)
+                await commune.wait_until(lambda: commune.joins >= 2, REJOIN_WITHIN)
+                assert getattr(commune.signal, "url", "").startswith(ws_url(root.base, MEETING))
+                assert getattr(commune.signal, "redirected_to", None) is None
+                await commune.wait_until(
+                    sees(commune, CHAIR_SLOT, chair_bp % 256, after=killed), REJOIN_WITHIN
+                )
+                took = time.time() - killed
+                assert took < REJOIN_WITHIN
+
+                async def commune_in_call_at_the_root() -> bool:
+                    found = await row(root, commune_bp)
+                    return bool(found["in_call"] and found["relay"] == root.base)
+
+                await until(
+                    commune_in_call_at_the_root, 10, "the board shows the commune in call at the root"
+                )
+                assert district.base not in (await media(root))["relays"]
+                assert chair.joins == 1  # the chair's room never noticed
+            finally:
+                stop.set()
+                await asyncio.gather(*runs, return_exceptions=True)
+                for agent in (chair, commune):
+                    await agent.close()
+            assert all(not r.exception() for r in runs)
+
+    asyncio.run(asyncio.wait_for(scenario(), 150))
