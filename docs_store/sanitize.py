@@ -80,8 +80,12 @@ def sanitize_pdf(src: Path, dst: Path) -> int:
 
 
 def _parsed(doc: pymupdf.Document, xref: int, only_if: re.Pattern[str]) -> PdfValue | None:
-    """The object, parsed, if its printed form matches ``only_if`` (parsing everything is slow)."""
-    text = doc.xref_object(xref, compressed=True)
+    """The object, parsed, if its printed form matches ``only_if`` (parsing everything is slow).
+    A number that no cross-reference section defines (a gap a signing tool's update may leave) is null."""
+    try:
+        text = doc.xref_object(xref, compressed=True)
+    except RuntimeError:
+        return None
     if not only_if.search(text):
         return None
     try:
