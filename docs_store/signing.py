@@ -42,8 +42,8 @@ FIELD_NAME = "CauHop"
 PKCS12_SUFFIXES = frozenset({".p12", ".pfx"})
 
 
-class SigningKeyError(Exception):
-    """The configured signing key or certificate cannot be used (the message says why)."""
+class SigningConfigError(Exception):
+    """A signing setting (key, certificate, trust roots) cannot be used; the message names it and why."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def _configured(key_path: Path, cert_path: Path | None, password: str | None) ->
     if key_path.suffix.lower() in PKCS12_SUFFIXES:
         return _from_pkcs12(key_data, secret)
     if cert_path is None:
-        raise SigningKeyError("CAUHOP_SIGNING_CERT is not set: a PEM/DER key needs its certificate")
+        raise SigningConfigError("CAUHOP_SIGNING_CERT is not set: a PEM/DER key needs its certificate")
     return credentials_from(key_data, _read(cert_path, "CAUHOP_SIGNING_CERT"), secret)
 
 
@@ -92,16 +92,18 @@ def _read(path: Path, setting: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise SigningKeyError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+        raise SigningConfigError(f"{setting}: cannot read {path}: {exc.strerror}") from None
 
 
 def _from_pkcs12(data: bytes, password: bytes | None) -> Credentials:
     try:
         key, cert, others = pkcs12.load_key_and_certificates(data, password)
     except ValueError as exc:
-        raise SigningKeyError(f"CAUHOP_SIGNING_KEY: not a PKCS#12 file or wrong password ({exc})") from None
+        raise SigningConfigError(
+            f"CAUHOP_SIGNING_KEY: not a PKCS#12 file or wrong password ({exc})"
+        ) from None
     if key is None or cert is None:
-        raise SigningKeyError("CAUHOP_SIGNING_KEY: the PKCS#12 file holds no private key and certificate")
+        raise SigningConfigError("CAUHOP_SIGNING_KEY: the PKCS#12 file holds no private key and certificate")
     return _matched(key, [cert, *others])
 
 
@@ -113,14 +115,14 @@ def credentials_from(key_data: bytes, certs_data: bytes, password: bytes | None)
         else:
             key = serialization.load_der_private_key(key_data, password)
     except (ValueError, TypeError) as exc:
-        raise SigningKeyError(f"CAUHOP_SIGNING_KEY: cannot load the private key ({exc})") from None
+        raise SigningConfigError(f"CAUHOP_SIGNING_KEY: cannot load the private key ({exc})") from None
     try:
         if b"-----BEGIN" in certs_data:
             certs = x509.load_pem_x509_certificates(certs_data)
         else:
             certs = [x509.load_der_x509_certificate(certs_data)]
     except ValueError as exc:
-        raise SigningKeyError(f"CAUHOP_SIGNING_CERT: cannot load the certificate ({exc})") from None
+        raise SigningConfigError(f"CAUHOP_SIGNING_CERT: cannot load the certificate ({exc})") from None
     return _matched(key, certs)
 
 
@@ -129,7 +131,7 @@ def _matched(key: PrivateKeyTypes, certs: list[x509.Certificate]) -> Credentials
     public = _spki(key.public_key())
     own = [c for c in certs if _spki(c.public_key()) == public]
     if not own:
-        raise SigningKeyError("the signing certificate does not belong to the signing key")
+        raise SigningConfigError("the signing certificate does not belong to the signing key")
     return Credentials(key, own[0], tuple(c for c in certs if c is not own[0]))
 
 
@@ -202,6 +204,27 @@ def _make_demo(now: dt.datetime) -> bytes:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return pem_key + cert.public_bytes(serialization.Encoding.PEM)
+
+
+def trust_roots_pem(settings: Settings) -> bytes:
+    """The roots uploaded signatures may chain to: the ``CAUHOP_TRUST_ROOTS`` bundle, and in demo mode
+    (without a configured key) the demo certificate, so the minutes this demo signed check as trusted."""
+    bundle = _trust_bundle(settings.trust_roots) if settings.trust_roots else b""
+    if settings.demo and settings.signing_key is None:
+        bundle += _demo(settings.data_dir / DEMO_FILE).certificates_pem()
+    return bundle
+
+
+@functools.lru_cache(maxsize=8)
+def _trust_bundle(path: Path) -> bytes:
+    data = _read(path, "CAUHOP_TRUST_ROOTS")
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        raise SigningConfigError(
+            f"CAUHOP_TRUST_ROOTS: {path} is not a PEM bundle of certificates ({exc})"
+        ) from None
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
 
 
 def sign_pdf(pdf: bytes, credentials: Credentials, reason: str, location: str = "") -> bytes:

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from docs_store.minutes_pdf import sign_minutes, write_minutes
-from docs_store.signing import SigningKeyError, service_credentials
+from docs_store.signing import SigningConfigError, service_credentials
 from meetings import eventlog, live_schema, minutes, queries
 from meetings.clock import from_db
 from meetings.live_service import LiveService, event_message
@@ -45,7 +45,7 @@ def minutes_pdf(call: Call) -> Response:
     meeting_id = call.path["meeting_id"]
     try:
         credentials = service_credentials(call.settings)
-    except SigningKeyError as exc:
+    except SigningConfigError as exc:
         return JSONResponse({"detail": f"the minutes cannot be signed: {exc}"}, status_code=503)
     with call.read() as s:
         meeting = queries.get_meeting(s, meeting_id)

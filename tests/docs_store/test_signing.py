@@ -20,7 +20,7 @@ from docs_store.signature_check import check_signatures
 from docs_store.signing import (
     DEMO_FILE,
     Credentials,
-    SigningKeyError,
+    SigningConfigError,
     demo_signer_name,
     service_credentials,
     sign_pdf,
@@ -72,9 +72,9 @@ def test_a_configured_pem_key_with_password_signs_as_its_certificate(tmp_path: P
     assert loaded is not None and loaded.cert == made.cert and loaded.chain == made.chain
     [check] = check_signatures(signed_file(tmp_path, loaded), root)
     assert (check.signer, check.verdict, check.trusted) == ("Văn phòng UBND tỉnh", "intact", True)
-    with pytest.raises(SigningKeyError, match="cannot load the private key"):
+    with pytest.raises(SigningConfigError, match="cannot load the private key"):
         service_credentials(settings(tmp_path, CAUHOP_SIGNING_PASSWORD="sai", **env))
-    with pytest.raises(SigningKeyError, match="CAUHOP_SIGNING_CERT is not set"):
+    with pytest.raises(SigningConfigError, match="CAUHOP_SIGNING_CERT is not set"):
         service_credentials(settings(tmp_path, CAUHOP_SIGNING_KEY=str(key), CAUHOP_SIGNING_PASSWORD="x"))
 
 
@@ -93,9 +93,9 @@ def test_a_pkcs12_export_from_a_token_is_read_with_its_password(tmp_path: Path) 
     good = settings(tmp_path, CAUHOP_SIGNING_KEY=str(p12), CAUHOP_SIGNING_PASSWORD="123456a@")
     loaded = service_credentials(good)
     assert loaded is not None and loaded.signer_name == "Nguyễn Thị Thu Hà"
-    with pytest.raises(SigningKeyError, match="wrong password"):
+    with pytest.raises(SigningConfigError, match="wrong password"):
         service_credentials(settings(tmp_path, CAUHOP_SIGNING_KEY=str(p12), CAUHOP_SIGNING_PASSWORD="no"))
-    with pytest.raises(SigningKeyError, match="cannot read"):
+    with pytest.raises(SigningConfigError, match="cannot read"):
         service_credentials(settings(tmp_path, CAUHOP_SIGNING_KEY=str(tmp_path / "missing.p12")))
 
 
@@ -109,7 +109,7 @@ def test_a_certificate_of_another_key_is_refused(tmp_path: Path) -> None:
         )
     )
     cert.write_bytes(theirs.certificates_pem())
-    with pytest.raises(SigningKeyError, match="does not belong to the signing key"):
+    with pytest.raises(SigningConfigError, match="does not belong to the signing key"):
         service_credentials(settings(tmp_path, CAUHOP_SIGNING_KEY=str(key), CAUHOP_SIGNING_CERT=str(cert)))
 
 
