@@ -18,9 +18,13 @@ from meetings.clock import from_db
 from meetings.models import Meeting, MeetingParticipant, User
 from meetings.permissions import MeetingRole
 
+from .agenda import add_item
 from .demo_pdfs import write_demo_agenda
+from .ingest import Upload, ingest
+from .meeting_documents import update_document
+from .meeting_packet import compile_packet
 from .models import AgendaItemIn, Confidentiality, DocumentPatch, UploadForm
-from .store import DocumentSettings, DocumentStore, Upload, add_item, update_document
+from .store import DocumentSettings, DocumentStore
 
 OPENING = ("Khai mạc hội nghị, giới thiệu đại biểu", "Chủ tịch UBND tỉnh", 10)
 CLOSING = [
@@ -83,12 +87,12 @@ def seed_demo_documents(session: Session, meeting_id: int, data_dir: Path, now: 
                 confidentiality = Confidentiality.delegates_only if number in DELEGATES_ONLY else None
                 form = UploadForm(agenda_item_id=item.id, title=paper.title, confidentiality=confidentiality)
                 blob = store.blobs.put_file(paper.path, store.settings.max_upload_bytes)
-                out = store.ingest(tx, actor, now, Upload(meeting_id, None, form, paper.path.name), blob)
+                out = ingest(store, tx, actor, now, Upload(meeting_id, None, form, paper.path.name), blob)
                 pages += out.pages
                 if number in DRAFTS:
                     closes = comment_deadline(now, from_db(meeting.start_at))
                     update_document(session, actor, now, out.id, DocumentPatch(comment_deadline=closes))
-        packet = store.compile_packet(tx, actor, now, meeting_id)
+        packet = compile_packet(store, tx, actor, now, meeting_id)
     finally:
         store.close()
     return DemoDocuments(len(items), len(papers), pages, packet.pages)

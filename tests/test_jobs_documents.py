@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
-from docs_store import store
+from docs_store import agenda, comments, ingest, meeting_documents, meeting_packet
 from docs_store.models import AgendaItemIn, CommentIn, DocumentPatch, Handling, HandlingIn, UploadForm
+from docs_store.store import DocumentStore
 from meetings.clock import from_db
 from meetings.db import reading, transaction
 from meetings.errors import Conflict
@@ -69,7 +70,7 @@ class Docs:
     """The secretary's document work, at the fake clock's time."""
 
     def __init__(self, client: TestClient, engine: Engine, demo: Demo, folder: Path) -> None:
-        self.store: store.DocumentStore = client.app.state.documents  # type: ignore[attr-defined]
+        self.store: DocumentStore = client.app.state.documents  # type: ignore[attr-defined]
         self.engine, self.folder, self.tx, self.made = engine, folder, Tx(engine), 0
         self.secretary = Actor(
             demo.users[demo.secretary], "secretary", Role.secretary, demo.host, demo.secretary
@@ -81,20 +82,20 @@ class Docs:
     def publish(self, meeting: int, now: datetime, title: str) -> int:
         """A new agenda item with a new document under it."""
         with transaction(self.engine) as s:
-            item = store.add_item(s, self.secretary, now, meeting, AgendaItemIn(title=title)).id
-        return self.upload(store.Upload(meeting, None, UploadForm(agenda_item_id=item, title=title)), now)
+            item = agenda.add_item(s, self.secretary, now, meeting, AgendaItemIn(title=title)).id
+        return self.upload(ingest.Upload(meeting, None, UploadForm(agenda_item_id=item, title=title)), now)
 
     def new_version(self, doc: int, now: datetime, pages: int) -> int:
-        return self.upload(store.Upload(None, doc, UploadForm()), now, pages)
+        return self.upload(ingest.Upload(None, doc, UploadForm()), now, pages)
 
-    def upload(self, target: store.Upload, now: datetime, pages: int = 2) -> int:
+    def upload(self, target: ingest.Upload, now: datetime, pages: int = 2) -> int:
         self.made += 1
         pdf = numbered_pdf(self.folder / f"{self.made}.pdf", pages, prefix=f"Tài liệu {self.made}, trang")
         blob = self.store.blobs.put_file(pdf, 1 << 30)
-        return self.store.ingest(self.tx, self.secretary, now, target, blob).id
+        return ingest.ingest(self.store, self.tx, self.secretary, now, target, blob).id
 
     def compile(self, meeting: int, now: datetime) -> None:
-        assert not self.store.compile_packet(self.tx, self.secretary, now, meeting).reused
+        assert not meeting_packet.compile_packet(self.store, self.tx, self.secretary, now, meeting).reused
 
     def comments_until(self, doc: int, now: datetime, deadline: str | None) -> None:
         """Open comments until ``deadline`` (local time, as the secretary types it), or close them."""
@@ -103,15 +104,17 @@ class Docs:
             if deadline
             else DocumentPatch(close_comments=True)
         )
-        self.store.update_document(self.tx, self.secretary, now, doc, patch)
+        meeting_documents.edit_document(self.store, self.tx, self.secretary, now, doc, patch)
 
     def comment(self, doc: int, now: datetime, text: str) -> int:
         with transaction(self.engine) as s:
-            return store.add_comment(s, self.delegate, now, doc, CommentIn(text=text, page=1)).id
+            return comments.add_comment(s, self.delegate, now, doc, CommentIn(text=text, page=1)).id
 
     def accept(self, doc: int, comment: int, now: datetime) -> None:
         with transaction(self.engine) as s:
-            store.handle_comment(s, self.secretary, now, doc, comment, HandlingIn(handling=Handling.accepted))
+            comments.handle_comment(
+                s, self.secretary, now, doc, comment, HandlingIn(handling=Handling.accepted)
+            )
 
 
 @pytest.fixture

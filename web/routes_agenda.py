@@ -1,10 +1,11 @@
-"""The agenda (chương trình nghị sự) and the packet (bộ tài liệu) of a meeting, and search within it."""
+"""The agenda (chương trình nghị sự) and the packet (bộ tài liệu) of a meeting, and search within it.
+Handlers make one call into ``docs_store`` (``agenda``, ``meeting_packet``, ``search``)."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
-from docs_store import store
+from docs_store import agenda, meeting_packet, search
 from docs_store.models import (
     AgendaItemIn,
     AgendaItemOut,
@@ -20,57 +21,61 @@ from web.routes_documents import documents, pdf_response
 
 def list_agenda(call: Call) -> list[AgendaItemOut]:
     with call.read() as s:
-        return store.agenda(s, call.user, call.path["meeting_id"])
+        return agenda.agenda(s, call.user, call.path["meeting_id"])
 
 
 def add_item(call: Call) -> AgendaItemOut:
     with call.write() as s:
-        return store.add_item(s, call.user, call.now, call.path["meeting_id"], call.body)
+        return agenda.add_item(s, call.user, call.now, call.path["meeting_id"], call.body)
 
 
 def edit_item(call: Call) -> AgendaItemOut:
     with call.write() as s:
-        return store.edit_item(
+        return agenda.edit_item(
             s, call.user, call.now, call.path["meeting_id"], call.path["item_id"], call.body
         )
 
 
 def delete_item(call: Call) -> Response:
     with call.write() as s:
-        store.remove_item(s, call.user, call.now, call.path["meeting_id"], call.path["item_id"])
+        agenda.remove_item(s, call.user, call.now, call.path["meeting_id"], call.path["item_id"])
     return Response(status_code=204)
 
 
 def reorder(call: Call) -> list[AgendaItemOut]:
     body: AgendaOrderIn = call.body
     with call.write() as s:
-        return store.reorder(s, call.user, call.now, call.path["meeting_id"], body.item_ids)
+        return agenda.reorder(s, call.user, call.now, call.path["meeting_id"], body.item_ids)
 
 
 def compile_packet(call: Call) -> PacketOut:
-    return documents(call.request).compile_packet(call, call.user, call.now, call.path["meeting_id"])
+    return meeting_packet.compile_packet(
+        documents(call.request), call, call.user, call.now, call.path["meeting_id"]
+    )
 
 
 def get_packet(call: Call) -> Response:
     with call.read() as s:
-        ref = documents(call.request).packet_file(s, call.user, call.path["meeting_id"])
+        ref = meeting_packet.packet_file(s, documents(call.request).blobs, call.user, call.path["meeting_id"])
     return pdf_response(call, ref, pinned=False)
 
 
 def packet_info(call: Call) -> PacketOut:
     with call.read() as s:
-        return store.packet_info(s, call.user, call.path["meeting_id"])
+        return meeting_packet.packet_info(s, call.user, call.path["meeting_id"])
 
 
 def my_packet(call: Call) -> Response:
-    ref = documents(call.request).packet_copy(call, call.user, call.now, call.path["meeting_id"])
+    ref = meeting_packet.packet_copy(
+        documents(call.request), call, call.user, call.now, call.path["meeting_id"]
+    )
     return pdf_response(call, ref, pinned=False)
 
 
 def search_meeting(call: Call) -> list[SearchHit]:
     q: SearchQuery = call.query
     with call.read() as s:
-        return store.search(s, call.user, q.q, q.limit, meeting_id=call.path["meeting_id"])
+        return search.search(s, call.user, q.q, q.limit, meeting_id=call.path["meeting_id"])
 
 
 AGENDA = "/api/meetings/{meeting_id:int}/agenda"

@@ -1,5 +1,7 @@
 """Documents over HTTP: streamed uploads and versions, page images and words, the file, annotations,
-comments (góp ý) and search. Handlers parse, call ``docs_store.store`` and render; the checks live there.
+comments (góp ý) and search. Handlers parse, make one call into a ``docs_store`` module
+(``meeting_documents``, ``ingest``, ``page_annotations``, ``annotations_exchange``, ``comments``, ``search``)
+and render; the checks live there.
 
 Three routes are raw Starlette endpoints (still declared here, so OpenAPI lists them): the two uploads,
 whose multipart bodies are parsed as they arrive and streamed into the blob store (never whole in
@@ -24,7 +26,17 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from docs_store import store
+from docs_store import (
+    access,
+    annotations_exchange,
+    audit,
+    comments,
+    forms,
+    ingest,
+    meeting_documents,
+    page_annotations,
+    search,
+)
 from docs_store.errors import too_large
 from docs_store.models import (
     AnnotationIn,
@@ -46,6 +58,7 @@ from docs_store.models import (
     VersionQuery,
 )
 from docs_store.render import ALLOWED_WIDTHS
+from docs_store.store import DocumentStore, FileRef, Grant
 from meetings.clock import utcnow
 from meetings.errors import Invalid
 from web.auth import SESSION_COOKIE, authenticate_request, bearer_token
@@ -75,8 +88,8 @@ def raw(method: str, path: str, endpoint: Endpoint, summary: str, tag: str, **kw
     return RawRoute(method, path, cast(Handler, endpoint), summary, tag, endpoint=endpoint, **kw)
 
 
-def documents(request: Request) -> store.DocumentStore:
-    found: store.DocumentStore = request.app.state.documents
+def documents(request: Request) -> DocumentStore:
+    found: DocumentStore = request.app.state.documents
     return found
 
 
@@ -227,12 +240,12 @@ async def _receive_upload(call: Call, meeting_id: int | None, document_id: int |
     await body.find_file()
     blob = await to_thread.run_sync(docs.blobs.put_stream, body.file_chunks(), limit)
     try:
-        form = store.parse_form(await body.finish(), UploadForm)
+        form = forms.parse_form(await body.finish(), UploadForm)
     except BaseException:
         await run_in_threadpool(_discard, call, blob.sha256)
         raise
-    upload = store.Upload(meeting_id, document_id, form, body.filename)
-    return await run_in_threadpool(docs.ingest, call, call.user, call.now, upload, blob)
+    upload = ingest.Upload(meeting_id, document_id, form, body.filename)
+    return await run_in_threadpool(ingest.ingest, docs, call, call.user, call.now, upload, blob)
 
 
 def _check_target(
@@ -241,9 +254,9 @@ def _check_target(
     """May the caller upload there (or, with ``readable_id``, read that document)?"""
     with call.read() as s:
         if readable_id is not None:
-            store.readable(s, call.user, readable_id)
+            access.readable(s, call.user, readable_id)
         else:
-            store.check_upload_target(s, call.user, meeting_id, document_id)
+            ingest.check_upload_target(s, call.user, meeting_id, document_id)
 
 
 def _discard(call: Call, sha: str) -> None:
@@ -275,7 +288,9 @@ async def import_annotations(request: Request) -> Response:
         await to_thread.run_sync(_spool, body.file_chunks(), scratch, docs.settings.max_upload_bytes)
         await body.finish()
         doc_id = request.path_params["document_id"]
-        out = await run_in_threadpool(docs.import_annotations, call, call.user, call.now, doc_id, scratch)
+        out = await run_in_threadpool(
+            annotations_exchange.import_annotations, docs, call, call.user, call.now, doc_id, scratch
+        )
     finally:
         scratch.unlink(missing_ok=True)
     return JSONResponse(out.model_dump(mode="json"))
@@ -311,7 +326,7 @@ def _not_modified(request: Request, etag: str) -> bool:
     return sent.strip() == "*" or etag in [t.strip() for t in sent.split(",")]
 
 
-async def _grant(request: Request, version: int | None) -> store.Grant:
+async def _grant(request: Request, version: int | None) -> Grant:
     """May the caller read this version's pages? Asked of the database once per session and document for
     a few seconds (``ReadGrants``), so that turning pages costs no query."""
     docs = documents(request)
@@ -326,12 +341,12 @@ async def _grant(request: Request, version: int | None) -> store.Grant:
     return grant
 
 
-def _page_grant(call: Call, doc_id: int, version: int | None) -> store.Grant:
+def _page_grant(call: Call, doc_id: int, version: int | None) -> Grant:
     with call.read() as s:
-        return store.page_grant(s, documents(call.request).blobs, call.user, doc_id, version)
+        return meeting_documents.page_grant(s, documents(call.request).blobs, call.user, doc_id, version)
 
 
-async def _cached(docs: store.DocumentStore, key: str) -> bytes | None:
+async def _cached(docs: DocumentStore, key: str) -> bytes | None:
     data = docs.memory.get(key)
     if data is None and docs.cache_path(key).is_file():
         data = await run_in_threadpool(docs.cached, key)
@@ -379,22 +394,24 @@ async def page_text(request: Request) -> Response:
 
 def list_documents(call: Call) -> list[DocumentOut]:
     with call.read() as s:
-        return store.list_documents(s, call.user, call.path["meeting_id"])
+        return meeting_documents.list_documents(s, call.user, call.path["meeting_id"])
 
 
 def get_document(call: Call) -> DocumentDetail:
     with call.write() as s:
-        return store.open_document(s, call.user, call.now, call.path["document_id"])
+        return meeting_documents.open_document(s, call.user, call.now, call.path["document_id"])
 
 
 def patch_document(call: Call) -> DocumentOut:
     docs = documents(call.request)
-    out = docs.update_document(call, call.user, call.now, call.path["document_id"], call.body)
+    out = meeting_documents.edit_document(
+        docs, call, call.user, call.now, call.path["document_id"], call.body
+    )
     call.request.app.state.jobs.on_meeting_changed(out.meeting_id)  # e.g. the comment deadline's closing
     return out
 
 
-def pdf_response(call: Call, ref: store.FileRef, pinned: bool) -> Response:
+def pdf_response(call: Call, ref: FileRef, pinned: bool) -> Response:
     """A stored PDF with range requests (206), a strong ETag (its hash) and 304 on If-None-Match; the
     request that starts reading it (not a later range, not a 304) is written to the audit log."""
     headers = {"etag": f'"{ref.sha256}"', "cache-control": IMMUTABLE if pinned else REVALIDATE}
@@ -403,7 +420,7 @@ def pdf_response(call: Call, ref: store.FileRef, pinned: bool) -> Response:
     wanted = call.request.headers.get("range", "").replace(" ", "")
     if not wanted or wanted.startswith("bytes=0-"):
         with call.write() as s:
-            store.record_download(s, call.user, call.now, ref)
+            meeting_documents.record_download(s, call.user, call.now, ref)
     return FileResponse(
         ref.path, media_type="application/pdf", filename=ref.name, content_disposition_type="inline",
         headers=headers,
@@ -413,13 +430,15 @@ def pdf_response(call: Call, ref: store.FileRef, pinned: bool) -> Response:
 def document_file(call: Call) -> Response:
     q: VersionQuery = call.query
     with call.read() as s:
-        ref = store.document_file(s, documents(call.request).blobs, call.user, call.path["document_id"], q.v)
+        ref = meeting_documents.document_file(
+            s, documents(call.request).blobs, call.user, call.path["document_id"], q.v
+        )
     return pdf_response(call, ref, q.v is not None)
 
 
 def audit_log(call: Call) -> list[AuditOut]:
     with call.read() as s:
-        return store.audit_log(s, call.user, call.path["document_id"])
+        return audit.audit_log(s, call.user, call.path["document_id"])
 
 
 def scratch_file(path: Path, name: str, media_type: str) -> Response:
@@ -433,30 +452,34 @@ def scratch_file(path: Path, name: str, media_type: str) -> Response:
 def list_annotations(call: Call) -> list[AnnotationOut]:
     q: VersionQuery = call.query
     with call.read() as s:
-        return store.list_annotations(s, call.user, call.path["document_id"], q.v)
+        return page_annotations.list_annotations(s, call.user, call.path["document_id"], q.v)
 
 
 def add_annotation(call: Call) -> AnnotationOut:
-    return documents(call.request).create_annotation(
-        call, call.user, call.now, call.path["document_id"], call.body
+    return page_annotations.create_annotation(
+        documents(call.request), call, call.user, call.now, call.path["document_id"], call.body
     )
 
 
 def edit_annotation(call: Call) -> AnnotationOut:
     with call.write() as s:
-        return store.edit_annotation(
+        return page_annotations.edit_annotation(
             s, call.user, call.now, call.path["document_id"], call.path["annotation_id"], call.body
         )
 
 
 def delete_annotation(call: Call) -> Response:
     with call.write() as s:
-        store.delete_annotation(s, call.user, call.now, call.path["document_id"], call.path["annotation_id"])
+        page_annotations.delete_annotation(
+            s, call.user, call.now, call.path["document_id"], call.path["annotation_id"]
+        )
     return Response(status_code=204)
 
 
 def annotated_pdf(call: Call) -> Response:
-    path, name = documents(call.request).export_annotated(call, call.user, call.now, call.path["document_id"])
+    path, name = annotations_exchange.export_annotated(
+        documents(call.request), call, call.user, call.now, call.path["document_id"]
+    )
     return scratch_file(path, name, "application/pdf")
 
 
@@ -465,31 +488,33 @@ def annotated_pdf(call: Call) -> Response:
 
 def list_comments(call: Call) -> list[CommentOut]:
     with call.read() as s:
-        return store.list_comments(s, call.user, call.path["document_id"])
+        return comments.list_comments(s, call.user, call.path["document_id"])
 
 
 def add_comment(call: Call) -> CommentOut:
     with call.write() as s:
-        return store.add_comment(s, call.user, call.now, call.path["document_id"], call.body)
+        return comments.add_comment(s, call.user, call.now, call.path["document_id"], call.body)
 
 
 def handle_comment(call: Call) -> CommentOut:
     with call.write() as s:
-        return store.handle_comment(
+        return comments.handle_comment(
             s, call.user, call.now, call.path["document_id"], call.path["comment_id"], call.body
         )
 
 
 def comments_csv(call: Call) -> Response:
     with call.write() as s:
-        data, name = store.comments_csv(s, call.user, call.now, call.path["document_id"])
+        data, name = comments.comments_csv(s, call.user, call.now, call.path["document_id"])
     headers = {"content-disposition": f"attachment; filename*=utf-8''{quote(name)}"}
     return Response(data, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def comments_pdf(call: Call) -> Response:
     with call.write() as s:
-        path, name = documents(call.request).comments_pdf(s, call.user, call.now, call.path["document_id"])
+        path, name = comments.comments_pdf(
+            documents(call.request), s, call.user, call.now, call.path["document_id"]
+        )
     return scratch_file(path, name, "application/pdf")
 
 
@@ -499,7 +524,7 @@ def comments_pdf(call: Call) -> Response:
 def search_all(call: Call) -> list[SearchHit]:
     q: SearchQuery = call.query
     with call.read() as s:
-        return store.search(s, call.user, q.q, q.limit)
+        return search.search(s, call.user, q.q, q.limit)
 
 
 DOC = "/api/documents/{document_id:int}"
