@@ -1,69 +1,15 @@
 // The agenda builder: items in order — reordered by drag and drop, or from the keyboard with each item's
-// move up / move down buttons —, each with its presenter, time box and documents; add, edit, delete an item;
-// upload a PDF to an item (progress bar, the API's reason when the file is refused).
+// move up / move down buttons —, each with its presenter (picked from the participants, or any name typed),
+// time box and documents; add, edit, delete an item; upload a PDF to an item (progress bar, the API's reason
+// when the file is refused); move a document to another item.
 import { api, request } from './api.js';
+import { itemForm } from './agendaform.js';
 import { documentRow } from './docrow.js';
 import { t } from './i18n.js';
-import { field, h, patch, showError } from './ui.js';
+import { h, patch, showError } from './ui.js';
 import { filePicker, UploadBox } from './upload.js';
 
 const carriesFiles = (e) => Boolean(e.dataTransfer) && [...e.dataTransfer.types].includes('Files');
-
-function itemForm(values, submitKey, onSubmit, onCancel) {
-  const title = h('input', { type: 'text', maxLength: 500, value: values.title || '', 'data-key': 'item-title' });
-  const presenter = h('input', { type: 'text', maxLength: 255, value: values.presenter || '' });
-  const minutes = h('input', {
-    type: 'number',
-    min: 1,
-    max: 1440,
-    inputmode: 'numeric',
-    value: values.time_box_minutes ?? '',
-  });
-  const error = h('div', { class: 'form-error', 'aria-live': 'assertive' });
-  const fail = (lines) =>
-    patch(error, h('p', { class: 'notice notice-error', role: 'alert', text: lines.join(' — ') }));
-  const form = h(
-    'form',
-    { class: 'agenda-form', noValidate: true },
-    h(
-      'div',
-      { class: 'agenda-form-fields' },
-      field('agenda.itemTitle', title),
-      field('agenda.presenter', presenter),
-      field('agenda.timeBox', minutes),
-    ),
-    error,
-    h(
-      'div',
-      { class: 'form-actions' },
-      h('button', { type: 'submit', class: 'btn btn-primary btn-small', i18n: submitKey }),
-      onCancel
-        ? h('button', { type: 'button', class: 'btn btn-small', i18n: 'prep.cancel', on: { click: onCancel } })
-        : null,
-    ),
-  );
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    if (!title.value.trim()) {
-      fail([t('agenda.needTitle')]);
-      title.focus();
-      return;
-    }
-    const body = {
-      title: title.value.trim(),
-      presenter: presenter.value.trim(),
-      time_box_minutes: minutes.value ? Number(minutes.value) : null,
-    };
-    try {
-      await onSubmit(body);
-      patch(error);
-    } catch (err) {
-      fail([err.detail || String(err), ...(err.fieldErrors || [])]);
-    }
-  });
-  form.focusTitle = () => title.focus();
-  return form;
-}
 
 export class AgendaBuilder {
   // `comments(doc)`: open a document's comments table; `changed()`: the agenda or its documents changed.
@@ -83,12 +29,14 @@ export class AgendaBuilder {
     this.changed = changed;
     this.list = h('ol', { class: 'agenda-list', 'data-testid': 'agenda' });
     this.announce = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
-    const add = itemForm({}, 'agenda.addButton', async (body) => {
+    const people = () => this.meeting.participants;
+    const add = itemForm({}, people, 'agenda.addButton', async (body) => {
       const made = await api.post(`${this.base}/agenda`, body);
       add.reset();
       await this.reload(t('agenda.added', { title: made.title, pos: made.position }));
       add.focusTitle();
     });
+    this.addForm = add;
     this.adder = h('div', { class: 'agenda-add' }, h('h3', { i18n: 'agenda.add' }), add);
     this.el = h(
       'section',
@@ -110,6 +58,12 @@ export class AgendaBuilder {
   box(key) {
     if (!this.boxes.has(key)) this.boxes.set(key, new UploadBox());
     return this.boxes.get(key);
+  }
+
+  // The meeting's participants changed: presenters are picked among the new ones.
+  participantsChanged() {
+    this.addForm.refreshPeople();
+    this.render();
   }
 
   allDocuments() {
@@ -213,6 +167,7 @@ export class AgendaBuilder {
       this.editing === item.id
         ? itemForm(
             item,
+            () => this.meeting.participants,
             'prep.save',
             async (body) => {
               await api.patch(`${this.base}/agenda/${item.id}`, body);
@@ -254,7 +209,22 @@ export class AgendaBuilder {
       render: () => this.render(),
       reload: (message) => this.reload(message),
       comments: (doc) => this.onComments(doc),
+      items: this.items,
+      move: (doc, itemId) => this.moveDocument(doc, itemId),
     };
+  }
+
+  // A document to the end of another item; the focus follows it to its new place.
+  async moveDocument(doc, itemId) {
+    const target = this.items.find((i) => i.id === itemId);
+    if (!target) return;
+    try {
+      await api.patch(`/api/documents/${doc.id}`, { agenda_item_id: itemId, position: target.documents.length });
+      await this.reload(t('docs.moved', { title: doc.title, item: target.title }));
+      this.focusKey(`move-${doc.id}`);
+    } catch (err) {
+      showError(err);
+    }
   }
 
   async upload(item, box, file) {

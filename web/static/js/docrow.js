@@ -1,5 +1,6 @@
 // One document of an agenda item, for the secretary: its version and pages, who may read it, its comment
-// deadline; a new version (with the same progress bar as an upload), its settings, its comments table.
+// deadline; a new version (with the same progress bar as an upload), its settings, its comments table, a
+// move to another agenda item.
 import { api } from './api.js';
 import { fmtDateTime, t } from './i18n.js';
 import { field, h } from './ui.js';
@@ -93,8 +94,33 @@ function settingsForm(doc, meeting, { onSaved, onCancel }) {
   return form;
 }
 
+// Choose another agenda item, then press Move: a select and a button, both reachable from the keyboard.
+function moveControl(doc, items, move) {
+  const others = items.filter((item) => item.id !== doc.agenda_item_id);
+  if (!others.length) return null;
+  const select = h(
+    'select',
+    { class: 'doc-move-select', 'aria-label': t('docs.moveOf', { title: doc.title }), 'data-key': `move-${doc.id}` },
+    h('option', { value: '', i18n: 'docs.movePick' }),
+    others.map((item) => h('option', { value: item.id, text: `${item.position}. ${item.title}` })),
+  );
+  const button = h('button', {
+    type: 'button',
+    class: 'btn btn-small',
+    'aria-label': t('docs.moveButtonOf', { title: doc.title }),
+    i18n: 'docs.moveButton',
+    disabled: true,
+    on: { click: () => move(doc, Number(select.value)) },
+  });
+  select.addEventListener('change', () => {
+    button.disabled = !select.value;
+  });
+  return h('div', { class: 'doc-move' }, select, button);
+}
+
 // `ctx`: { meeting, open: Set of document ids whose settings are open, box(key): the UploadBox kept for a
-// key, render() (nothing stored changed), reload(message) (after a change), comments(doc) }.
+// key, render() (nothing stored changed), reload(message) (after a change), comments(doc), items: the
+// agenda items, move(doc, itemId) }.
 export function documentRow(doc, ctx) {
   const box = ctx.box(`doc-${doc.id}`);
   const newVersion = async (file) => {
@@ -154,6 +180,7 @@ export function documentRow(doc, ctx) {
           i18n: 'docs.commentsTable',
           on: { click: () => ctx.comments(doc) },
         }),
+        moveControl(doc, ctx.items, ctx.move),
       ),
     ),
     box.el,

@@ -1,10 +1,11 @@
-// The secretary's work on one meeting's papers (/app/secretary?meeting=ID): the agenda builder with each
-// item's documents, publishing the packet (its page count, a link to it), the minutes, and the comments
-// handling table of the drafts.
+// The secretary's work on one meeting (/app/secretary?meeting=ID): the agenda builder with each item's
+// documents, publishing the packet (its page count, a link to it), the minutes, the participants and their
+// invitations, and the comments handling table of the drafts.
 import { AgendaBuilder } from './agenda.js';
 import { ApiError, api } from './api.js';
 import { CommentsTable } from './comments.js';
 import { fmtDateTime, fmtNumber, fmtRange, onLangChange, t } from './i18n.js';
+import { ParticipantsCard } from './participants.js';
 import { card, h, patch, showError, statusBadge } from './ui.js';
 
 class PacketCard {
@@ -113,8 +114,16 @@ export async function meetingWorkspace(main, meetingId) {
       comments.setDocuments(agenda.allDocuments());
     },
   });
+  const heading = h('h1', { text: meeting.title });
   const when = h('p', { class: 'lead' });
   const showWhen = () => patch(when, statusBadge(meeting.status), ` ${fmtRange(meeting.start, meeting.end)}`);
+  const participants = new ParticipantsCard(meeting, {
+    changed: () => {
+      heading.textContent = meeting.title;
+      showWhen();
+      agenda.participantsChanged();
+    },
+  });
   showWhen();
   main.append(
     h(
@@ -124,7 +133,7 @@ export async function meetingWorkspace(main, meetingId) {
         'div',
         {},
         h('p', { class: 'eyebrow', i18n: 'prep.eyebrow' }),
-        h('h1', { text: meeting.title }),
+        heading,
         when,
       ),
       h(
@@ -140,14 +149,18 @@ export async function meetingWorkspace(main, meetingId) {
       agenda.el,
       h('div', { class: 'side' }, packet.el, minutesCard(meeting)),
     ),
+    participants.el,
     comments.el,
   );
   await agenda.load();
   comments.setDocuments(agenda.allDocuments());
   await packet.load();
+  await participants.load();
   onLangChange(() => {
     showWhen();
-    agenda.render();
+    agenda.participantsChanged();
+    participants.render();
+    participants.renderResults();
     comments.render();
     packet.render();
   });
