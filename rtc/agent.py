@@ -40,6 +40,8 @@ from rtc import aiortc_hook as hook
 from rtc.signal_client import Refused, Signal, WebSocketSignal, login, ws_url
 from rtc.testsrc import PatternVideo, Pausable, open_source, read_pattern
 
+__all__ = ["Agent", "AgentOptions", "Refused", "Signal", "SlotView", "WebSocketSignal", "main", "ws_url"]
+
 log = logging.getLogger("cauhop.agent")
 
 BACKOFF = (0.5, 10.0)  # the first and the longest wait before joining again

@@ -2,8 +2,10 @@
 
 - **Where a bridge point joins.** On every offer that is not already redirected, the process asked plans the
   meeting (``plan_cascade`` over the unit tree, the meeting's bridge points with their link quality, the live
-  relays of ``RelayRegistry``, and its previous plan of that meeting, so only what a failed relay held
-  moves). When the plan names another relay, the client is told to go there (a ``redirect``). The chair's
+  relays of ``RelayRegistry``) keeping, as the previous plan, where each bridge point is in the call now (the
+  rooms' figures every relay publishes): a bridge point in call stays where it is, and only what a failed
+  relay held moves. A district relay started during a meeting takes its communes as they (re)join. When
+  the plan names another relay, the client is told to go there (a ``redirect``). The chair's
   console goes to the root relay, which receives every room sent up.
 - **Links from the plan.** A relay with an upstream in the plan opens a ``CascadeLink`` up to it as soon as
   one of its own members joins a meeting, and closes it when the last one leaves. The link is kept: when the
@@ -16,7 +18,7 @@ and serves everyone, as before the cascade existed.
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -29,7 +31,6 @@ from rtc.registry import RelayInfo, RelayRegistry
 from rtc.relay import Relay
 from rtc.signal_client import Signal, WebSocketSignal, relay_credential, ws_url
 
-log = logging.getLogger(__name__)
 ROOT_UNIT = 0  # unit ids start at 1: the place of the root relay
 
 
@@ -69,9 +70,16 @@ def unit_exists(session: Session, unit_id: int) -> bool:
 class CascadeService:
     """This process's part in the cascade: its plans of each meeting and its links up."""
 
-    def __init__(self, registry: RelayRegistry, relay: Relay, secret: str, slots: int = 2) -> None:
+    def __init__(
+        self,
+        registry: RelayRegistry,
+        relay: Relay,
+        secret: str,
+        in_call: Callable[[int], dict[int, str]],
+        slots: int = 2,
+    ) -> None:
         self.registry, self.relay, self.secret, self.slots = registry, relay, secret, slots
-        self.plans: dict[int, CascadePlan] = {}
+        self.in_call = in_call  # meeting → {bridge point: the live relay it is in the call at}
         self.trees: dict[int, MeetingTree] = {}  # the last read of each meeting, for the links' plans
         self.links: dict[int, CascadeLink] = {}
 
@@ -80,18 +88,13 @@ class CascadeService:
         return self.registry.me
 
     def plan(self, meeting_id: int, tree: MeetingTree) -> CascadePlan:
-        """Plan the meeting over the relays alive now, keeping what still stands of the previous plan."""
-        relays = {r.id: r for r in self.registry.live()}
+        """Plan the meeting over the relays alive now, keeping every bridge point in call where it is."""
         nodes = [
             RelayNode(r.id, ROOT_UNIT if r.unit_id is None else r.unit_id, r.capacity)
-            for r in relays.values()
+            for r in self.registry.live()
         ]
-        previous = self.plans.get(meeting_id)
-        plan = self.plans[meeting_id] = plan_cascade(tree.sites, tree.points, nodes, previous)
         self.trees[meeting_id] = tree
-        if previous is not None and previous.upstream.keys() != plan.upstream.keys():
-            log.info("meeting %s: relays now %s", meeting_id, sorted(plan.upstream))
-        return plan
+        return plan_cascade(tree.sites, tree.points, nodes, CascadePlan(None, {}, self.in_call(meeting_id)))
 
     def serving(self, meeting_id: int, tree: MeetingTree, bridge_point_id: int | None) -> RelayInfo | None:
         """The relay that serves this bridge point (None: the console), if not this one."""

@@ -80,7 +80,8 @@ def _number(env: dict[str, str], name: str, kind: type[float], default: float | 
     try:
         value = kind(text)
     except ValueError:
-        raise ValueError(f"{name} must be a {kind.__name__} number, not {text!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{name} must be {what}, not {text!r}") from None
     if value <= 0:
         raise ValueError(f"{name} must be positive, not {text!r}")
     return value

@@ -202,16 +202,15 @@ class RtcService:
         live: LiveService,
         bus: LocalBus,
         settings: RtcSettings,
-        me: RelayInfo | None = None,
-        secret: str = "",
+        me: RelayInfo,
+        secret: str,
     ) -> None:
         self.engine, self.live, self.bus, self.settings = engine, live, bus, settings
         servers = [RTCIceServer(list(s.urls), s.username, s.credential) for s in settings.ice_servers]
         self.relay = Relay(servers)
         self.feeds: dict[int, FloorFeed] = {}
-        me = me or RelayInfo("http://127.0.0.1:8000", settings.relay_unit_id, settings.relay_capacity)
         self.registry = RelayRegistry(bus, me, settings.relay_lapse)
-        self.cascade = CascadeService(self.registry, self.relay, secret)
+        self.cascade = CascadeService(self.registry, self.relay, secret, self.in_call)
 
     async def start(self) -> None:
         if self.settings.host_addresses is not None:
@@ -284,6 +283,11 @@ class RtcService:
         }
         relays = sorted(r.id for r in self.registry.live())
         return {"meeting_id": meeting_id, "live": bool(rooms), "relays": relays, "peers": peers}
+
+    def in_call(self, meeting_id: int) -> dict[int, str]:
+        """Where each of the meeting's bridge points is in the call now: the relay that serves it."""
+        peers = self.meeting_stats(meeting_id)["peers"].values()
+        return {p["bridge_point_id"]: p["relay"] for p in peers if p["bridge_point_id"] is not None}
 
     async def publish_stats(self, meeting_id: int) -> None:
         stats = self.room_stats(meeting_id) or {

@@ -75,6 +75,8 @@ def relays(env: dict[str, str], db_url: str) -> Iterator[tuple[Server, Server, t
     try:
         relay = Server({**env, "CAUHOP_RELAY_UNIT_ID": str(district)})
         try:
+            for server in (root, relay):
+                assert server.proc.poll() is None, "a relay did not start:\n" + "".join(server.lines)
             yield root, relay, (chair, district, commune)
         finally:
             relay.stop()

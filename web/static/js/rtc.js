@@ -11,6 +11,10 @@
 // - Reconnect: when the connection fails (or stays disconnected), or the socket drops (or answers nothing), a
 //   fresh peer connection (new ICE credentials and DTLS: aiortc has no in-place ICE restart, so the relay
 //   builds a new connection too) sends a new offer; the relay keeps our place in the room.
+// - Relays in a cascade: the server may answer the offer with `redirect` to the relay that serves this bridge
+//   point (its district's); we open the socket there and send the same offer, marked `redirected`. A socket
+//   that drops sends us back to our own server, which plans again (a relay that died is replaced). The other
+//   relay must accept our origin (CAUHOP_ALLOWED_ORIGINS) and see our session cookie (same host name).
 // - Every STATS_EVERY ms, getStats() gives the link's round-trip time, loss and bitrates (`quality` event).
 import { Emitter } from './emitter.js';
 
@@ -20,7 +24,8 @@ const DISCONNECTED_GRACE = 4000;
 const PING_EVERY = 20000; // keeps the signaling socket alive through proxies during a long meeting
 const ANSWER_WITHIN = 10000; // else the socket is taken for dead (a link that vanished without closing)
 
-export function rtcUrl(meetingId) {
+export function rtcUrl(meetingId, server = null) {
+  if (server) return `${server.replace(/^http/, 'ws').replace(/\/$/, '')}/ws/rtc/${meetingId}`;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${location.host}/ws/rtc/${meetingId}`;
 }
@@ -47,6 +52,7 @@ export class RtcClient extends Emitter {
     this.muted = { video: false, audio: false }; // by the user
     this.quality = null;
     this.ws = null;
+    this.relay = null; // the relay a redirect sent us to (its base URL), until its socket drops
     this.pc = null;
     this.iceServers = [];
     this.attempt = 0;
@@ -86,13 +92,27 @@ export class RtcClient extends Emitter {
 
   // ---- the socket ----
   openSocket() {
-    const ws = (this.ws = new WebSocket(rtcUrl(this.meetingId)));
+    const ws = (this.ws = new WebSocket(rtcUrl(this.meetingId, this.relay)));
     ws.addEventListener('message', (e) => this.onMessage(JSON.parse(e.data)));
     ws.addEventListener('close', (e) => {
       if (this.ws !== ws || this.state === 'closed' || this.state === 'refused') return;
       if (e.code === 4401 || e.code === 4403) return this.setState('refused', this.refusal);
+      this.relay = null; // ask our own server again: it knows which relays are alive
       this.retry();
     });
+  }
+
+  // The plan has another relay serve us: take the offer there (once; that relay never sends us on).
+  redirect(server) {
+    if (this.relay) return this.failed(`sent on again from ${this.relay}`);
+    clearTimeout(this.timers.answer);
+    this.closePeer();
+    const old = this.ws;
+    this.relay = server;
+    this.ws = null;
+    if (old) old.close();
+    this.emit('relay', server);
+    this.openSocket();
   }
 
   retry() {
@@ -115,6 +135,8 @@ export class RtcClient extends Emitter {
       const pc = this.pc;
       if (!pc || pc.signalingState !== 'have-local-offer') return; // an answer to an offer since replaced
       pc.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((err) => this.failed(String(err)));
+    } else if (m.type === 'redirect') {
+      this.redirect(m.server);
     } else if (m.type === 'slots') {
       this.speaker = m.speaker;
       this.chair = m.chair;
@@ -179,6 +201,7 @@ export class RtcClient extends Emitter {
       bridge_point_id: o.console ? null : o.bridgePointId,
       console: o.console,
       low_bandwidth: o.lowBandwidth,
+      redirected: this.relay !== null,
     });
     clearTimeout(this.timers.answer);
     this.timers.answer = setTimeout(() => {
