@@ -86,13 +86,23 @@ def require_edit_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) ->
     raise Forbidden("only the meeting's secretary or a secretary of its host unit may change it")
 
 
+def _organises(actor: Actor, access: MeetingAccess, tree: UnitTree) -> bool:
+    """The meeting's chair and secretary, and the host unit's secretaries."""
+    if manages_unit(actor, access.host_unit_id, tree):
+        return True
+    return meeting_role(actor, access) in {MeetingRole.chair, MeetingRole.secretary}
+
+
 def require_run_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
     """Start and end the meeting: its chair and secretary, and the host unit's secretaries."""
-    if manages_unit(actor, access.host_unit_id, tree):
-        return
-    if meeting_role(actor, access) in {MeetingRole.chair, MeetingRole.secretary}:
-        return
-    raise Forbidden("only the meeting's chair or secretary may start or end it")
+    if not _organises(actor, access, tree):
+        raise Forbidden("only the meeting's chair or secretary may start or end it")
+
+
+def require_see_invitations(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
+    """Who was invited and whether it reached them: the same people who run the meeting."""
+    if not _organises(actor, access, tree):
+        raise Forbidden("only the meeting's chair or secretary may see its invitations")
 
 
 def require_admin(actor: Actor) -> None:

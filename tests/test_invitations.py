@@ -120,7 +120,7 @@ def test_invitations_are_tracked_per_participant_and_sent_again_to_those_not_rea
     r = app_client.get(f"/api/meetings/{mid}/invitations", headers=delegate)
     assert (
         r.status_code == 403
-        and r.json()["detail"] == "only the meeting's chair or secretary may start or end it"
+        and r.json()["detail"] == "only the meeting's chair or secretary may see its invitations"
     )
 
     # someone added after publication has had no invitation: "send again" reaches them (and the failed one)

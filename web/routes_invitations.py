@@ -9,7 +9,7 @@ from meetings import invitations, jobs, notify, notify_delivery, queries
 from meetings.errors import Forbidden
 from meetings.models import Meeting
 from meetings.people import PersonOut, search_people
-from meetings.permissions import Role, require_edit_meeting, require_run_meeting
+from meetings.permissions import Role, require_edit_meeting, require_see_invitations
 from web.endpoint import ApiRoute, Call
 
 CHOOSERS = {Role.admin, Role.secretary}  # who prepares meetings, and so picks their participants
@@ -37,7 +37,7 @@ def _email_on(call: Call) -> bool:
 def meeting_invitations(call: Call) -> invitations.InvitationReport:
     with call.read() as s:
         meeting = queries.get_meeting(s, call.path["meeting_id"])
-        require_run_meeting(call.user, queries.meeting_access(s, meeting), queries.unit_tree(s))
+        require_see_invitations(call.user, queries.meeting_access(s, meeting), queries.unit_tree(s))
         return invitations.invitation_report(s, meeting, email=_email_on(call))
 
 
