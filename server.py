@@ -31,6 +31,7 @@ from web import (
     routes_notifications,
     routes_pages,
     routes_series,
+    routes_signatures,
     routes_units,
 )
 from web.endpoint import ApiRoute
@@ -52,6 +53,7 @@ API_ROUTES: list[ApiRoute] = [
     *routes_media.ROUTES,
     *routes_agenda.ROUTES,
     *routes_documents.ROUTES,
+    *routes_signatures.ROUTES,
 ]
 
 

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 import pytest
@@ -18,13 +19,15 @@ from pyhanko_certvalidator import ValidationContext
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from docs_store.signing import DEMO_FILE, demo_signer_name
+from docs_store.signing import DEMO_FILE, demo_signer_name, sign_pdf
 from meetings.auth import hash_password
 from meetings.config import Settings
 from meetings.db import make_engine
 from meetings.models import User
 from server import create_app
 from tests.conftest import login
+from tests.docs_store.signed_pdfs import altered_inside_signed_range, make_ca, page_appended, plain_pdf
+from tests.test_documents import new_version, person_of, published
 
 MEETING = 1  # the demo conference
 
@@ -102,3 +105,121 @@ def test_a_configured_key_that_cannot_be_read_is_a_clear_error(db_url: str, tmp_
     assert r.json()["detail"] == (
         "the minutes cannot be signed: CAUHOP_SIGNING_CERT is not set: a PEM/DER key needs its certificate"
     )
+
+
+# ---- signatures of uploaded documents ----------------------------------------------------------------------
+
+
+def signed_upload(tmp_path: Path, signer: str = "Giám đốc Sở Tài chính") -> tuple[bytes, Path]:
+    """A real signed PDF (its signer issued by a test CA) and the CA's root as a PEM bundle file."""
+    root, credentials = make_ca(signer)
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(root)
+    return sign_pdf(plain_pdf(tmp_path / "to-trinh.pdf").read_bytes(), credentials, "Trình ký"), bundle
+
+
+def signatures(client: TestClient, h: dict[str, str], doc: int, version: int | None = None) -> Any:
+    query = f"?v={version}" if version else ""
+    r = client.get(f"/api/documents/{doc}/signatures{query}", headers=h)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_an_uploaded_signed_pdf_lists_its_signer_intact_and_trusted_under_the_roots(
+    settings: Settings, tmp_path: Path
+) -> None:
+    signed, bundle = signed_upload(tmp_path)
+    with TestClient(create_app(replace(settings, trust_roots=bundle))) as client:
+        sec = login(client, "secretary")
+        doc = published(client, sec, write(tmp_path / "signed.pdf", signed))
+        found = signatures(client, login(client, "delegate01"), doc)
+    assert (found["document_id"], found["version"], found["problem"]) == (doc, 1, None)
+    [one] = found["signatures"]
+    assert (one["signer"], one["intact"], one["valid"], one["coverage"], one["verdict"]) == (
+        "Giám đốc Sở Tài chính",
+        True,
+        True,
+        "whole_document",
+        "intact",
+    )
+    assert one["trusted"] and one["trust_problem"] is None and one["signed_at"].startswith("20")
+
+
+def test_without_its_root_a_sound_signature_is_intact_but_not_trusted(
+    client: TestClient, tmp_path: Path
+) -> None:
+    signed, _ = signed_upload(tmp_path)
+    sec = login(client, "secretary")
+    doc = published(client, sec, write(tmp_path / "signed.pdf", signed))
+    [one] = signatures(client, sec, doc)["signatures"]
+    assert (one["verdict"], one["intact"], one["trusted"]) == ("intact", True, False)
+    assert one["trust_problem"]
+
+
+def test_altered_bytes_and_an_appended_page_are_reported_per_version(
+    client: TestClient, tmp_path: Path
+) -> None:
+    signed, _ = signed_upload(tmp_path)
+    sec = login(client, "secretary")
+    doc = published(client, sec, write(tmp_path / "signed.pdf", signed))
+    r = new_version(client, sec, doc, altered_inside_signed_range(signed))
+    assert r.status_code == 201, r.text
+    r = new_version(client, sec, doc, page_appended(write(tmp_path / "appended.pdf", signed)))
+    assert r.status_code == 201, r.text
+    [v1] = signatures(client, sec, doc, 1)["signatures"]
+    [v2] = signatures(client, sec, doc, 2)["signatures"]
+    [v3] = signatures(client, sec, doc)["signatures"]
+    assert (v1["intact"], v1["verdict"]) == (True, "intact")
+    assert (v2["intact"], v2["verdict"]) == (False, "broken")
+    assert (v3["intact"], v3["coverage"], v3["changes_allowed"], v3["verdict"]) == (
+        True,
+        "signed_revision",
+        False,
+        "modified_after_signing",
+    )
+    assert signatures(client, sec, doc)["version"] == 3
+
+
+def test_a_pdf_without_signatures_lists_none(client: TestClient, tmp_path: Path) -> None:
+    sec = login(client, "secretary")
+    doc = published(client, sec, plain_pdf(tmp_path / "plain.pdf"))
+    assert signatures(client, sec, doc)["signatures"] == []
+
+
+def test_a_malformed_signature_is_reported_broken_not_a_server_error(
+    client: TestClient, tmp_path: Path
+) -> None:
+    signed, _ = signed_upload(tmp_path)
+    sec = login(client, "secretary")
+    doc = published(client, sec, write(tmp_path / "bad.pdf", signed.replace(b"/ByteRange", b"/ByteRangX")))
+    [one] = signatures(client, sec, doc)["signatures"]
+    assert one["verdict"] == "broken" and "ByteRange" in one["problem"]
+
+
+def test_the_minutes_this_demo_signed_check_as_trusted_once_uploaded(
+    client: TestClient, tmp_path: Path
+) -> None:
+    pdf, _ = minutes_of_a_short_meeting(client)
+    sec = login(client, "secretary")
+    doc = published(client, sec, write(tmp_path / "bien-ban.pdf", pdf), "Biên bản")
+    [one] = signatures(client, sec, doc)["signatures"]
+    assert (one["signer"], one["verdict"], one["trusted"]) == (demo_signer_name(), "intact", True)
+
+
+def test_signatures_are_as_confidential_as_the_document(client: TestClient, tmp_path: Path) -> None:
+    signed, _ = signed_upload(tmp_path)
+    sec = login(client, "secretary")
+    reader = person_of(client, "delegate02")
+    doc = published(
+        client, sec, write(tmp_path / "mat.pdf", signed), confidentiality="named", readers=str(reader)
+    )
+    r = client.get(f"/api/documents/{doc}/signatures", headers=login(client, "delegate01"))
+    assert (r.status_code, r.json()["detail"]) == (404, f"document {doc} does not exist")
+    assert len(signatures(client, login(client, "delegate02"), doc)["signatures"]) == 1
+    r = client.get(f"/api/documents/{doc}/signatures?v=9", headers=sec)
+    assert (r.status_code, r.json()["detail"]) == (404, f"document {doc} has no version 9")
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
