@@ -330,9 +330,11 @@ export class ParticipantsCard {
       return;
     }
     const names = new Map(this.current().map((p) => [p.person_id, p.full_name]));
-    const clashes = (err.body.conflicts || []).map((c) =>
-      t('people.clash', { name: names.get(c.id) || `#${c.id}`, title: c.meeting_title || `#${c.meeting_id}` }),
-    );
+    const clashes = (err.body.conflicts || [])
+      .filter((c) => c.kind === 'person')
+      .map((c) =>
+        t('people.clash', { name: names.get(c.id) || `#${c.id}`, title: c.meeting_title || `#${c.meeting_id}` }),
+      );
     const stale = err.status === 409 && !err.body.conflicts;
     const lead = stale ? 'people.stale' : clashes.length ? 'people.clashLead' : 'people.refused';
     patch(
