@@ -6,73 +6,22 @@ highlight keeps the words it covers; a comment on a draft is sent before its dea
 
 from __future__ import annotations
 
-import json
-import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from docs_store.demo_pdfs import DemoDoc, write_demo_agenda
 from tests.browser.helpers import Api, Contexts, shot
+from tests.browser.tablet_reader import MEETING, open_document, page_image_loaded, publish
 from tests.servers import Server
-
-MEETING = 1
 
 
 @pytest.fixture(scope="module")
 def papers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[DemoDoc]]:
     """The demo agenda's PDFs (Vietnamese text and tables), written once for the module."""
     yield write_demo_agenda(tmp_path_factory.mktemp("papers"))
-
-
-def publish(server: Server, paper: DemoDoc) -> dict[str, Any]:
-    """The secretary adds an agenda item and uploads the paper to it (multipart, as the secretary's screen
-    does); returns the upload's answer."""
-    token = server.login("secretary")
-    status, item = server.request("POST", f"/api/meetings/{MEETING}/agenda", {"title": paper.title}, token)
-    assert status == 201, item
-    boundary = uuid.uuid4().hex
-    head = "".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-        for k, v in {"agenda_item_id": item["id"], "title": paper.title}.items()
-    )
-    body = (
-        head.encode()
-        + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{paper.path.name}"\r\n'
-        "Content-Type: application/pdf\r\n\r\n".encode()
-        + paper.path.read_bytes()
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    req = urllib.request.Request(
-        f"{server.base}/api/meetings/{MEETING}/documents",
-        data=body,
-        method="POST",
-        headers={
-            "content-type": f"multipart/form-data; boundary={boundary}",
-            "authorization": f"Bearer {token}",
-        },
-    )
-    with urllib.request.urlopen(req, timeout=60) as reply:
-        assert reply.status == 201
-        out: dict[str, Any] = json.load(reply)
-    return out
-
-
-def open_document(page: Page, title: str) -> None:
-    page.get_by_role("button", name="Mục lục").click()
-    page.locator(".toc-doc", has_text=title).click()
-
-
-def page_image_loaded(page: Page, doc: int, n: int) -> None:
-    """The page image of page ``n`` is on screen, decoded (naturalWidth > 0), and is that page's image."""
-    sheet = page.locator(f'.page-sheet[data-document-id="{doc}"][data-page="{n}"]')
-    expect(sheet).to_have_attribute("data-loaded", "true")
-    src, width = sheet.locator(".page-img").evaluate("img => [img.currentSrc, img.naturalWidth]")
-    assert f"/api/documents/{doc}/pages/{n}?" in src and width > 0
 
 
 def saved_for_offline(page: Page, pages: int) -> None:
@@ -116,7 +65,7 @@ def test_annotations_made_offline_are_sent_on_reconnect_and_stored_once(
         page.mouse.move(box["x"] + 120 + step * 25, box["y"] + 320 + (step % 3) * 8)
     page.mouse.up()
     expect(page.locator(".reader-outbox")).to_contain_text("Chưa gửi")
-    expect(page.locator(".reader-outbox")).to_contain_text("1 ghi chú đang chờ gửi")
+    expect(page.locator(".reader-outbox")).to_contain_text("1 thay đổi ghi chú đang chờ gửi")
     expect(overlay).to_have_attribute("data-unsent", "1")
     expect(page.locator(".marks .ink.unsent")).to_have_count(1)
     stored = delegate.get(f"/api/documents/{doc}/annotations")

@@ -48,7 +48,7 @@ export class Reader {
       { class: 'doc-panel reader-panel' },
       this.caption,
       this.title,
-      h('div', { class: 'reader-bar' }, this.panelButtons, this.view.zoomControls(), this.marks.toolsEl),
+      h('div', { class: 'reader-bar' }, this.panelButtons, this.view.zoomControls(), this.marks.toolsEl, this.marks.actionsEl),
       this.marks.pendingEl,
       this.drawer,
       h('div', { class: 'doc-view' }, this.view.stage),

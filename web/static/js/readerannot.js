@@ -1,10 +1,12 @@
 // Annotations over the page: the reader's own and the shared ones (fetched; refetched when the live stream
-// says a shared one changed), the ones still in the outbox (drawn dashed, "not yet sent"), and the tools
-// to add them: ink (draw with a finger or pen), highlight (drag over words), note (tap, then write).
+// says a shared one changed), with the changes still in the outbox on top (drawn dashed, "not yet sent"),
+// and the tools to add them: ink (draw with a finger or pen), highlight (drag over words), note (tap, then
+// write); selecting, deleting, editing and undoing are in readeredit.js.
 import { api } from './api.js';
 import { t } from './i18n.js';
 import { pendingTag } from './liveui.js';
-import { AnnotationOutbox } from './readeroutbox.js';
+import { AnnotationEditor } from './readeredit.js';
+import { AnnotationOutbox, sameRef, withOutbox } from './readeroutbox.js';
 import { h, patch, toast } from './ui.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -57,9 +59,10 @@ export class AnnotationLayer {
     this.words = new Map(); // "doc/v/page" → words
     this.asked = new Map(); // "doc/v/page" → the request for them
     this.draft = null;
+    this.items = []; // what is on the page now: {mark, ref, pending}
     this.outbox = new AnnotationOutbox(userId, meetingId);
     this.outbox.on('change', () => this.render());
-    this.outbox.on('sent', ({ entry }) => this.load(entry.document_id));
+    this.outbox.on('sent', ({ entry, out }) => this.stored(entry, out));
     this.outbox.on('rejected', ({ err }) => toast(t('reader.annotationRefused', { detail: err.detail }), 'error'));
     this.svg = svg('svg', { class: 'marks', viewBox: `0 0 ${SCALE} ${SCALE}`, preserveAspectRatio: 'none' });
     this.pins = h('div', { class: 'pins' });
@@ -72,6 +75,8 @@ export class AnnotationLayer {
     this.pendingEl = h('div', { class: 'reader-outbox', 'aria-live': 'polite' });
     this.toolsEl = h('div', { class: 'annot-tools', role: 'group', 'aria-label': t('reader.tools') });
     this.outbox.on('change', () => this.renderTools());
+    this.editor = new AnnotationEditor(this);
+    this.actionsEl = this.editor.el;
     this.renderTools();
   }
 
@@ -91,6 +96,7 @@ export class AnnotationLayer {
   setTool(tool) {
     this.tool = tool;
     this.cancel();
+    this.editor.select(null);
     this.view.overlay.dataset.tool = tool;
     this.renderTools();
     const here = this.where();
@@ -150,7 +156,8 @@ export class AnnotationLayer {
     if (!here || this.tool === 'read' || e.button > 0) return;
     if (this.tool === 'note') {
       if (e.target.closest('.note-form, .pin')) return;
-      this.noteForm(here, this.view.fraction(e));
+      const at = this.view.fraction(e);
+      this.noteForm(here, at, '', (text) => this.add(here, { kind: 'note', data: { at, text } }));
       return;
     }
     e.preventDefault();
@@ -188,14 +195,19 @@ export class AnnotationLayer {
     this.cancel();
     if (!draft || !here) return;
     if (draft.kind === 'highlight') await this.wordsOf(here.doc, here.page);
-    const base = { page: here.page, version: here.doc.version, visibility: this.visibility() };
     if (draft.kind === 'ink' && draft.points.length > 1) {
-      this.outbox.add(here.doc.id, { ...base, kind: 'ink', data: { strokes: [draft.points.slice(0, 5000)] } });
+      this.add(here, { kind: 'ink', data: { strokes: [draft.points.slice(0, 5000)] } });
     } else if (draft.kind === 'highlight' && this.covered(draft).length) {
       const words = this.covered(draft);
       const text = words.map((w) => w.text).join(' ').slice(0, 5000);
-      this.outbox.add(here.doc.id, { ...base, kind: 'highlight', data: { rects: lineRects(words).slice(0, 200), text } });
+      this.add(here, { kind: 'highlight', data: { rects: lineRects(words).slice(0, 200), text } });
     }
+  }
+
+  // A new mark on the page on screen (waits in the outbox; "Undo" takes it back).
+  add(here, { kind, data }) {
+    const body = { kind, data, page: here.page, version: here.doc.version, visibility: this.visibility() };
+    this.editor.created(here.doc.id, this.outbox.add(here.doc.id, body));
   }
 
   cancel() {
@@ -231,13 +243,13 @@ export class AnnotationLayer {
     return this.asked.get(key);
   }
 
-  noteForm(here, at) {
-    const text = h('textarea', { class: 'note-text', rows: 3, maxLength: 5000, 'aria-label': t('reader.noteText') });
+  // The note form at `at` (page fractions), with `initial` text; `save(text)` when saved.
+  noteForm(here, at, initial, done) {
+    const text = h('textarea', { class: 'note-text', rows: 3, maxLength: 5000, 'aria-label': t('reader.noteText'), value: initial });
     const close = () => patch(this.form);
     const save = () => {
       if (!text.value.trim()) return text.focus();
-      const body = { kind: 'note', page: here.page, version: here.doc.version, visibility: this.visibility() };
-      this.outbox.add(here.doc.id, { ...body, data: { at, text: text.value.trim() } });
+      done(text.value.trim());
       close();
     };
     const form = h(
@@ -276,9 +288,11 @@ export class AnnotationLayer {
     return svg('rect', { class: cls, x: x0 * SCALE, y: y0 * SCALE, width: (x1 - x0) * SCALE, height: (y1 - y0) * SCALE });
   }
 
-  markEl(mark, pending) {
+  markEl(mark, pending, selected) {
     const own = mark.author_id === undefined || mark.author_id === this.personId();
-    const cls = [mark.visibility === 'shared' ? 'shared' : 'mine', pending ? 'unsent' : '', own ? '' : 'theirs'].join(' ');
+    const cls = [mark.visibility === 'shared' ? 'shared' : 'mine', pending ? 'unsent' : '', own ? '' : 'theirs', selected ? 'selected' : '']
+      .filter(Boolean)
+      .join(' ');
     if (mark.kind === 'ink') {
       const stroke = mark.data.color || '#d32f2f';
       return mark.data.strokes.map((s) => svg('polyline', { class: `ink ${cls}`, points: scaled(s), stroke }));
@@ -291,19 +305,21 @@ export class AnnotationLayer {
     return [];
   }
 
-  pin(mark, pending) {
+  pin(item) {
+    const { mark, pending } = item;
     const shared = mark.visibility === 'shared';
+    const open = Boolean(this.openPin) && sameRef(this.outbox.resolve(this.openPin), this.outbox.resolve(item.ref));
     const el = h(
       'button',
       {
         type: 'button',
-        class: `pin ${shared ? 'shared' : 'mine'} ${pending ? 'unsent' : ''}`,
+        class: ['pin', shared ? 'shared' : 'mine', pending ? 'unsent' : '', this.editor.isSelected(item) ? 'selected' : ''],
         'aria-label': t(shared ? 'reader.noteShared' : 'reader.noteMine', { text: mark.data.text }),
-        'aria-expanded': 'false',
+        'aria-expanded': String(open),
         on: {
-          click: (e) => {
-            const open = e.currentTarget.getAttribute('aria-expanded') !== 'true';
-            e.currentTarget.setAttribute('aria-expanded', String(open));
+          click: () => {
+            this.openPin = open ? null : item.ref;
+            this.editor.select(item); // one's own: selected (to edit or delete); else only opened
           },
         },
       },
@@ -316,19 +332,30 @@ export class AnnotationLayer {
     return el;
   }
 
+  // The server stored a change: kept here at once (no flicker back to what it was before).
+  stored(entry, out) {
+    const gone = out ? out.id : entry.target.id;
+    const marks = (this.marks.get(entry.document_id) || []).filter((m) => m.id !== gone);
+    this.marks.set(entry.document_id, out ? [...marks, out] : marks);
+    this.render();
+  }
+
   render() {
     const here = this.where();
     for (const el of [...this.svg.children]) if (!el.classList.contains('draft')) el.remove();
     if (!here) {
+      this.items = [];
+      this.editor.render();
       patch(this.pins);
       return;
     }
-    const stored = (this.marks.get(here.doc.id) || []).filter((m) => m.page === here.page && m.version === here.doc.version);
-    const queued = this.outbox.forPage(here.doc.id, here.page).map((e) => e.body);
-    const all = [...stored.map((m) => [m, false]), ...queued.map((m) => [m, true])];
-    for (const [mark, pending] of all) this.svg.prepend(...this.markEl(mark, pending));
-    patch(this.pins, all.filter(([m]) => m.kind === 'note').map(([m, pending]) => this.pin(m, pending)));
-    this.view.overlay.dataset.marks = String(stored.length);
-    this.view.overlay.dataset.unsent = String(queued.length);
+    const onPage = ({ mark, pending }) => mark.page === here.page && (pending || mark.version === here.doc.version);
+    const stored = this.marks.get(here.doc.id) || [];
+    this.items = withOutbox(stored, this.outbox.forDocument(here.doc.id)).filter(onPage);
+    this.editor.render();
+    for (const item of this.items) this.svg.prepend(...this.markEl(item.mark, item.pending, this.editor.isSelected(item)));
+    patch(this.pins, this.items.filter((item) => item.mark.kind === 'note').map((item) => this.pin(item)));
+    this.view.overlay.dataset.marks = String(this.items.filter((item) => item.ref.id !== undefined).length);
+    this.view.overlay.dataset.unsent = String(this.items.filter((item) => item.pending).length);
   }
 }

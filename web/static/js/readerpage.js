@@ -79,7 +79,8 @@ export class PageView extends EventTarget {
     const width = this.width();
     this.sheet.style.width = `${Math.round(width)}px`;
     this.sheet.style.height = `${Math.round(width * this.ratio)}px`;
-    this.img.sizes = `${Math.round(width)}px`;
+    const sizes = `${Math.round(width)}px`;
+    if (this.img.sizes !== sizes) this.img.sizes = sizes; // setting it, even unchanged, loads the image again
     this.dispatchEvent(new Event('layout'));
   }
 
