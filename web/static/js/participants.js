@@ -79,7 +79,7 @@ export class ParticipantsCard {
       { id: 'people-role' },
       ROLES.map((r) => h('option', { value: r, i18n: `mrole.${r}`, selected: r === 'delegate' })),
     );
-    this.results = h('ul', { class: 'people-found', 'aria-label': t('people.results') });
+    this.results = h('ul', { class: 'people-found' });
     this.el = h(
       'section',
       { class: 'card participants-card', 'aria-labelledby': 'participants-title' },
@@ -293,6 +293,7 @@ export class ParticipantsCard {
   }
 
   renderResults() {
+    this.results.setAttribute('aria-label', t('people.results')); // follows the language switch
     const taken = new Set(this.current().map((p) => p.person_id));
     patch(
       this.results,
