@@ -284,6 +284,12 @@ class RtcService:
         relays = sorted(r.id for r in self.registry.live())
         return {"meeting_id": meeting_id, "live": bool(rooms), "relays": relays, "peers": peers}
 
+    def socket_origins(self) -> list[str]:
+        """The WebSocket origins of the other live relays (a page's CSP lets its media client follow a
+        redirect there)."""
+        others = (r.id for r in self.registry.live() if r.id != self.registry.me.id)
+        return sorted("ws" + url[4:] if url.startswith("http") else url for url in others)
+
     def in_call(self, meeting_id: int) -> dict[int, str]:
         """Where each of the meeting's bridge points is in the call now: the relay that serves it."""
         peers = self.meeting_stats(meeting_id)["peers"].values()

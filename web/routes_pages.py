@@ -80,9 +80,25 @@ def shell(screen: str) -> str:
 """
 
 
+def page_headers(request: Request) -> dict[str, str]:
+    """The security headers, with the deployment's other media relays allowed as WebSocket destinations (a
+    bridge point's console is redirected to its district relay: ``rtc/cascade_service.py``)."""
+    rtc = getattr(request.app.state, "rtc", None)
+    relays = rtc.socket_origins() if rtc is not None else []
+    if not relays:
+        return SECURITY_HEADERS
+    csp = SECURITY_HEADERS["content-security-policy"]
+    return {
+        **SECURITY_HEADERS,
+        "content-security-policy": csp.replace(
+            "connect-src 'self'", " ".join(["connect-src 'self'", *relays])
+        ),
+    }
+
+
 def _screen(path: str, screen: str) -> Route:
     async def endpoint(request: Request) -> HTMLResponse:
-        return HTMLResponse(shell(screen), headers=SECURITY_HEADERS)
+        return HTMLResponse(shell(screen), headers=page_headers(request))
 
     return Route(path, endpoint, methods=["GET"], name=f"page_{screen}")
 

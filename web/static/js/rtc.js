@@ -14,7 +14,8 @@
 // - Relays in a cascade: the server may answer the offer with `redirect` to the relay that serves this bridge
 //   point (its district's); we open the socket there and send the same offer, marked `redirected`. A socket
 //   that drops sends us back to our own server, which plans again (a relay that died is replaced). The other
-//   relay must accept our origin (CAUHOP_ALLOWED_ORIGINS) and see our session cookie (same host name).
+//   relay must accept our origin (CAUHOP_ALLOWED_ORIGINS) and see our session cookie (same host name); when
+//   it cannot be reached at all, our own server is asked to serve us itself (`redirected` on its socket).
 // - Every STATS_EVERY ms, getStats() gives the link's round-trip time, loss and bitrates (`quality` event).
 import { Emitter } from './emitter.js';
 
@@ -53,6 +54,7 @@ export class RtcClient extends Emitter {
     this.quality = null;
     this.ws = null;
     this.relay = null; // the relay a redirect sent us to (its base URL), until its socket drops
+    this.unreachable = null; // a relay we were sent to whose socket never opened
     this.pc = null;
     this.iceServers = [];
     this.attempt = 0;
@@ -92,11 +94,15 @@ export class RtcClient extends Emitter {
 
   // ---- the socket ----
   openSocket() {
-    const ws = (this.ws = new WebSocket(rtcUrl(this.meetingId, this.relay)));
+    const relay = this.relay;
+    let opened = false;
+    const ws = (this.ws = new WebSocket(rtcUrl(this.meetingId, relay)));
+    ws.addEventListener('open', () => (opened = true));
     ws.addEventListener('message', (e) => this.onMessage(JSON.parse(e.data)));
     ws.addEventListener('close', (e) => {
       if (this.ws !== ws || this.state === 'closed' || this.state === 'refused') return;
       if (e.code === 4401 || e.code === 4403) return this.setState('refused', this.refusal);
+      if (relay && !opened) this.unreachable = relay;
       this.relay = null; // ask our own server again: it knows which relays are alive
       this.retry();
     });
@@ -105,6 +111,7 @@ export class RtcClient extends Emitter {
   // The plan has another relay serve us: take the offer there (once; that relay never sends us on).
   redirect(server) {
     if (this.relay) return this.failed(`sent on again from ${this.relay}`);
+    if (server === this.unreachable) return this.offer(true); // we cannot reach it: be served here
     clearTimeout(this.timers.answer);
     this.closePeer();
     const old = this.ws;
@@ -163,7 +170,7 @@ export class RtcClient extends Emitter {
   }
 
   // ---- the peer connection ----
-  async offer() {
+  async offer(here = false) {
     this.closePeer();
     const o = this.options;
     const pc = (this.pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' }));
@@ -201,7 +208,7 @@ export class RtcClient extends Emitter {
       bridge_point_id: o.console ? null : o.bridgePointId,
       console: o.console,
       low_bandwidth: o.lowBandwidth,
-      redirected: this.relay !== null,
+      redirected: this.relay !== null || here,
     });
     clearTimeout(this.timers.answer);
     this.timers.answer = setTimeout(() => {
@@ -220,6 +227,7 @@ export class RtcClient extends Emitter {
     clearTimeout(this.timers.grace);
     if (s === 'connected') {
       this.attempt = 0;
+      this.unreachable = null;
       this.setState('connected');
     } else if (s === 'failed') {
       this.retry();

@@ -1,0 +1,93 @@
+"""A commune's bridge-point console in Chromium, opened on the province server, is served by its district
+relay: the province's plan answers the offer with a `redirect`, the page takes it to the district relay (a
+second `cauhop serve`, CAUHOP_RELAY_UNIT_ID, on the same database and Redis), and the chair's picture comes
+down the cascade into the page. The operations board on the province server shows the commune in the call at
+the district relay."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import Api, Contexts, shot
+from tests.browser.test_browser_media import join, media_context, start_agent, tile_playing
+from tests.rtc.test_cascade_processes import commune_of_a_district
+from tests.servers import Server, redis_url
+
+MEETING = 1
+
+
+@pytest.fixture
+def relay_env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "REDIS_URL": redis_url(),
+        "SECRET_KEY": "the-same-secret-on-every-relay",
+        "CAUHOP_RTC_HOST_ADDRESSES": "127.0.0.1",
+    }
+
+
+@pytest.fixture
+def server(relay_env: dict[str, str]) -> Iterator[Server]:
+    """The province (root) relay, which the browser's pages come from."""
+    running = Server(relay_env)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def district(server: Server, relay_env: dict[str, str], db_url: str) -> Iterator[tuple[Server, int]]:
+    _, unit, commune = commune_of_a_district(db_url)
+    # the province's pages open sockets here: their origin is allowed
+    env = {**relay_env, "CAUHOP_RELAY_UNIT_ID": str(unit), "CAUHOP_ALLOWED_ORIGINS": server.base}
+    running = Server(env)
+    try:
+        yield running, commune
+    finally:
+        running.stop()
+
+
+def test_a_commune_console_follows_the_redirect_to_its_district_relay_and_sees_the_chair(
+    contexts: Contexts, as_user: Callable[[str], Api], server: Server, district: tuple[Server, int]
+) -> None:
+    relay, commune = district
+    secretary = as_user("secretary")
+    chair_bp = next(bp["id"] for bp in secretary.get("/api/bridge-points") if bp["code"] == "BP-HG-UBND")
+    deadline = time.monotonic() + 15
+    while relay.base not in secretary.get(f"/api/meetings/{MEETING}/media")["relays"]:
+        assert time.monotonic() < deadline, "the province never heard the district relay's heartbeat"
+        time.sleep(0.2)  # polling the route, as the board does
+
+    agent = start_agent(server, chair_bp)  # the chair's room, at the province relay
+    try:
+        room = media_context(contexts, "secretary").new_page()
+        room.goto(f"/app/bridge/{MEETING}?bp={commune}")
+        join(room)
+        sockets = room.evaluate("window.__rtcSockets.map((s) => s.url)")
+        assert sockets[0].startswith(server.base.replace("http", "ws"))
+        assert sockets[-1] == f"{relay.base.replace('http', 'ws')}/ws/rtc/{MEETING}", sockets
+        tile_playing(room, "chair")
+        shot(room, "bridge-point-via-district-relay")
+
+        def in_call_at_the_district() -> bool:
+            rows = secretary.get(f"/api/meetings/{MEETING}/media")["points"]
+            row = next(p for p in rows if p["bridge_point_id"] == commune)
+            return bool(row["in_call"] and row["relay"] == relay.base)
+
+        deadline = time.monotonic() + 15
+        while not in_call_at_the_district():
+            assert time.monotonic() < deadline, "the board never showed the commune in call at its relay"
+            time.sleep(0.2)
+        expect(room.locator(".call-state")).to_have_text("Đã vào cuộc gọi")
+    finally:
+        agent.terminate()
+        agent.wait(10)
