@@ -4,6 +4,11 @@ Layout: ``root/ab/abcdef…`` (the first two hex digits fan the files out). An u
 temporary file in ``root`` itself (same file system), is hashed while it is written, made durable
 (``fsync``) and then linked into place in one atomic step; a file already stored under that hash is
 left untouched. A failed or oversized upload leaves nothing behind.
+
+A process killed in the middle of an upload (``kill -9``, power loss) cannot clean up after itself: its
+temporary file is named after the host and the process (``.upload-{host}-{pid}-…``), so the next store
+opened on that folder removes the temporary files of processes of this host that no longer run, and leaves
+alone those of live processes (several server processes may share the folder) and of other hosts.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +29,7 @@ from .errors import too_large
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 TEMP_PREFIX = ".upload-"
+_HOST = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:64]
 
 
 class _Writable(Protocol):
@@ -44,6 +51,7 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+        self.swept = sweep_abandoned(root)
 
     def path_for(self, sha256: str) -> Path:
         """Where the file with this hash is (or would be) stored; rejects anything but 64 hex digits."""
@@ -57,7 +65,7 @@ class BlobStore:
 
     def put_stream(self, chunks: Iterable[bytes], max_bytes: int) -> StoredBlob:
         """Store the concatenation of ``chunks``, stopping with ``PayloadTooLarge`` past ``max_bytes``."""
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=self.root)
+        fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{_HOST}-{os.getpid()}-", dir=self.root)
         temp = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -74,6 +82,27 @@ class BlobStore:
         """Store a copy of a local file (read in chunks)."""
         with source.open("rb") as src:
             return self.put_stream(iter(lambda: src.read(chunk_size), b""), max_bytes)
+
+
+def sweep_abandoned(root: Path) -> int:
+    """Remove the temporary files left in ``root`` by processes of this host that are gone; how many."""
+    removed = 0
+    for temp in root.glob(f"{TEMP_PREFIX}{_HOST}-*-*"):
+        pid = temp.name[len(TEMP_PREFIX) + len(_HOST) + 1 :].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            temp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def _copy_hashing(chunks: Iterable[bytes], out: _Writable, max_bytes: int) -> tuple[str, int]:

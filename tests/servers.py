@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -45,10 +46,12 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group: the PDF workers are found and stopped with it
         )
         ready = threading.Event()
-        threading.Thread(target=self._drain, args=(ready,), daemon=True).start()
-        if not ready.wait(60):
+        self.drain = threading.Thread(target=self._drain, args=(ready,), daemon=True)
+        self.drain.start()
+        if not ready.wait(60) or self.proc.poll() is not None:
             self.stop()
             raise AssertionError("server did not start:\n" + "".join(self.lines))
 
@@ -78,6 +81,7 @@ class Server:
         return str(body["access_token"])
 
     def kill(self) -> None:
+        """``kill -9`` of the server process alone (its PDF workers are orphaned, as in real life)."""
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=20)
 
@@ -85,5 +89,8 @@ class Server:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # what is left of the group (workers of a killed server)
+        self.drain.join(timeout=20)  # the output ends once every process holding it is gone
         if self.proc.stdout is not None:
             self.proc.stdout.close()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from docs_store import blobs
 from docs_store.blobs import TEMP_PREFIX, BlobStore
 from meetings.errors import Invalid, PayloadTooLarge
 
@@ -87,3 +91,36 @@ def test_only_real_hashes_name_paths(tmp_path: Path, bad: str) -> None:
     with pytest.raises(Invalid) as caught:
         BlobStore(tmp_path).path_for(bad)
     assert caught.value.detail == "a document hash must be 64 lower-case hexadecimal digits"
+
+
+def test_a_new_store_removes_only_the_temporary_files_of_dead_processes_of_this_host(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    host = blobs._HOST
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / f"{TEMP_PREFIX}{host}-{gone.pid}-abc"
+    alive = tmp_path / f"{TEMP_PREFIX}{host}-{os.getpid()}-def"
+    elsewhere = tmp_path / f"{TEMP_PREFIX}other-host-{gone.pid}-ghi"
+    for temp in (dead, alive, elsewhere):
+        temp.write_bytes(b"%PDF-1.7 half an upload")
+    kept = store.put_stream([b"stored"], max_bytes=100)
+
+    again = BlobStore(tmp_path)
+
+    assert again.swept == 1
+    assert not dead.exists()
+    assert alive.exists() and elsewhere.exists()  # a live upload of this host, and another host's
+    assert kept.path.read_bytes() == b"stored"
+
+
+def test_an_upload_in_progress_names_its_temporary_file_after_this_process(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    seen: list[str] = []
+
+    def chunks() -> Iterator[bytes]:
+        seen.extend(p.name for p in leftovers(tmp_path))
+        yield b"data"
+
+    store.put_stream(chunks(), max_bytes=100)
+    assert len(seen) == 1 and seen[0].startswith(f"{TEMP_PREFIX}{blobs._HOST}-{os.getpid()}-")
+    assert leftovers(tmp_path) == []
