@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -40,6 +42,7 @@ from web.openapi import build_spec, docs_page, openapi_json
 from web.presence import PresenceTracker
 from web.ratelimit import FailureLimiter
 from web.ws import meeting_socket
+from web.ws_wire import KeepRawSend
 
 VERSION = "0.1.0"
 API_ROUTES: list[ApiRoute] = [
@@ -82,8 +85,11 @@ def create_app(settings: Settings | None = None, rtc: RtcSettings | None = None)
         app.state.jobs.start()
         try:
             async with rtc_lifespan(app, rtc):
+                gc.collect()
+                gc.freeze()  # what start-up built lives as long as the app: the collections meanwhile skip it
                 yield
         finally:
+            gc.unfreeze()
             await asyncio.to_thread(app.state.jobs.stop)
             await app.state.presence.stop()
             await app.state.bus.stop()
@@ -100,7 +106,12 @@ def create_app(settings: Settings | None = None, rtc: RtcSettings | None = None)
         *(r.route() for r in API_ROUTES),
         *routes_pages.ROUTES,
     ]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+        middleware=[Middleware(KeepRawSend)],  # live sockets write their events beneath Starlette's wrappers
+    )
     app.state.settings = settings
     app.state.login_limiter = FailureLimiter()
     app.state.openapi = build_spec(API_ROUTES, "Cầu Họp", VERSION)

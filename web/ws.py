@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Coroutine
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,50 +29,13 @@ from meetings.permissions import Actor
 from web.auth import authenticate_request
 from web.errors import invalid_from, status_of
 from web.presence import PresenceTracker
+from web.ws_wire import frame_writer, send_eagerly, wire, wire_bytes
 
 MAX_MESSAGE = 64_000
 SNAPSHOT_GAP = 500  # further behind than this, a client gets a snapshot instead of the events
 QUEUE = 1024
 COMMANDS_PER_SECOND, BURST = 20.0, 60.0
-WIRE = "\x00wire"  # cache key for an event's serialised text (never serialised itself)
 log = logging.getLogger(__name__)
-
-
-def wire(message: dict[str, Any]) -> str:
-    """An event from the bus as sent: the same dict goes to every socket, so it is serialised once."""
-    text = message.get(WIRE)
-    if text is None:
-        text = message[WIRE] = json.dumps(message, ensure_ascii=False)
-    return str(text)
-
-
-def send_eagerly(send: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
-    """Run a socket send now, up to its first wait (what Python 3.12's eager tasks do). uvicorn's
-    ``websockets-sansio`` send only waits while the socket's buffer is over its high-water mark, so for a
-    tablet that keeps up the frame is written here and nothing is scheduled; a send that must wait is
-    finished by a task of its own (returned), without holding up the caller's pass over the other sockets.
-    Raises what the send raises before its first wait (a closed socket)."""
-    try:
-        waiting_on = send.send(None)
-    except StopIteration:
-        return None
-    return asyncio.ensure_future(_finish(send, waiting_on))
-
-
-async def _finish(send: Coroutine[Any, Any, None], waiting_on: Any) -> None:
-    try:
-        while True:
-            if isinstance(waiting_on, asyncio.Future):
-                await asyncio.wait([waiting_on])  # its result is for the send, which reads it on resuming
-            else:
-                await asyncio.sleep(0)  # a bare yield
-            waiting_on = send.send(None)
-    except StopIteration:
-        return
-    except Exception:  # the socket closed while we waited: its receive loop cleans up
-        log.debug("direct write to a closed socket", exc_info=True)
-    finally:
-        send.close()
 
 
 def _error_code(exc: CauhopError) -> str:
@@ -97,6 +59,7 @@ class Connection:
         self.pumping = False  # the pump is handling a message (it may be waiting on the log or the socket)
         self.writing: asyncio.Task[None] | None = None  # a direct write that had to wait for the socket
         self.tokens, self.refilled = BURST, time.monotonic()
+        self.write_frame = frame_writer(ws.scope) if isinstance(ws, WebSocket) else None
 
     async def send(self, message: dict[str, Any] | str) -> None:
         text = message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)
@@ -111,7 +74,8 @@ class Connection:
     def direct(self, message: dict[str, Any]) -> bool:
         """Offered each bus message synchronously, in the publisher's one delivery pass over the sockets:
         the next event for a socket in step (nothing queued, nothing being sent) is written out here, with
-        no task switch. Anything else (a gap, presence, a socket behind or busy) is left to ``pump``."""
+        no task switch (``web/ws_wire.py``). Anything else (a gap, presence, a socket behind or busy) is
+        left to ``pump``."""
         if (
             message.get("type") != "event"
             or message.get("seq") != self.last + 1
@@ -123,7 +87,8 @@ class Connection:
             return False
         self.last = message["seq"]
         try:
-            self.writing = send_eagerly(self.ws.send_text(wire(message)))
+            if self.write_frame is None or not self.write_frame(wire_bytes(message)):
+                self.writing = send_eagerly(self.ws.send_text(wire(message)))
         except Exception:  # the socket is gone: its receive loop sees the disconnect and cleans up
             log.debug("direct write to a closed socket", exc_info=True)
         return True
