@@ -10,7 +10,9 @@ Two servers run side by side on this machine (loopback only), both on uvloop wit
 The same client processes hold one socket to each server per simulated tablet. Page turns alternate between
 the two servers (which one goes first alternates too), so load from the rest of the machine hits both alike;
 the first turns of each are a warm-up and not counted. Latency is measured on the machine-wide monotonic clock
-from just before the driver's send to each client's receive. Prints p50/p99 for both and the ratios.
+from just before the driver's send to each client's receive. Both servers ping every socket every 20 s (the
+keepalive defaults of uvicorn and of `websockets`). Prints p50/p99 for both and the ratios, and the CPU time each
+server process used over the measured turns (less at the mercy of the machine's other load than latency is).
 
     .venv/bin/python bench/fanout.py [--clients 1000] [--procs 4] [--turns 30] [--warmup 5]
 """
@@ -106,9 +108,19 @@ def client_process(
     uvloop.run(_clients(targets, count, total, ready, stop, out))
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # ---- the driver: page turns, alternating between the two servers, each timed ----
-async def drive(ours: tuple[str, dict[str, str]], bare_url: str, total: int) -> dict[tuple[int, int], int]:
+async def drive(
+    ours: tuple[str, dict[str, str]], bare_url: str, total: int, warmup: int, pids: tuple[int, int]
+) -> tuple[dict[tuple[int, int], int], list[float]]:
+    """Returns when each turn was sent, and the CPU seconds each server used over the measured turns."""
     sent: dict[tuple[int, int], int] = {}
+    cpu = [0.0, 0.0]
     chair = await websockets.connect(ours[0], additional_headers=ours[1], ping_interval=None)
     control = await websockets.connect(bare_url, ping_interval=None)
     await chair.recv()  # hello
@@ -123,6 +135,8 @@ async def drive(ours: tuple[str, dict[str, str]], bare_url: str, total: int) -> 
 
     drains = [asyncio.create_task(drain(chair))]
     for page in range(1, total + 1):
+        if page == warmup + 1:
+            cpu = [-cpu_seconds(pid) for pid in pids]
         order = (OURS, BARE) if page % 2 else (BARE, OURS)
         for server in order:
             await asyncio.sleep(GAP)
@@ -134,11 +148,12 @@ async def drive(ours: tuple[str, dict[str, str]], bare_url: str, total: int) -> 
             sent[(server, page)] = time.monotonic_ns()
             await ws.send(text)
     await asyncio.sleep(5.0)  # the last deliveries
+    cpu = [used + cpu_seconds(pid) for used, pid in zip(cpu, pids, strict=True)]
     for task in drains:
         task.cancel()
     await chair.close()
     await control.close()
-    return sent
+    return sent, cpu
 
 
 def bare_event(page: int) -> dict[str, Any]:
@@ -159,7 +174,8 @@ def run_load(
     chair: dict[str, str],
     bare_url: str,
     args: argparse.Namespace,
-) -> tuple[list[float], list[float], list[int]]:
+    pids: tuple[int, int],
+) -> tuple[list[float], list[float], list[int], list[float]]:
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     total = args.warmup + args.turns
@@ -178,7 +194,7 @@ def run_load(
         if not ready.wait(600):
             raise SystemExit("clients did not connect in time")
     print(f"clients connected in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
-    sent = uvloop.run(drive((ours_url, chair), bare_url, total))
+    sent, cpu = uvloop.run(drive((ours_url, chair), bare_url, total, args.warmup, pids))
     print(f"{total} page turns per server sent", file=sys.stderr, flush=True)
     stop.set()
     lat: list[list[float]] = [[], []]
@@ -191,7 +207,7 @@ def run_load(
                 lat[server].append((t - sent[(server, page)]) / 1e6)
     for p in workers:
         p.join(30)
-    return lat[OURS], lat[BARE], missing
+    return lat[OURS], lat[BARE], missing, cpu
 
 
 # ---- the bare server ----
@@ -209,7 +225,8 @@ def bare_server(port: int, stop: Any) -> None:
             finally:
                 clients.discard(ws)
 
-        async with serve(handler, "127.0.0.1", port, ping_interval=None):
+        # Keepalive pings every 20 s with a 20 s timeout, as uvicorn does for our server by default.
+        async with serve(handler, "127.0.0.1", port, ping_interval=20, ping_timeout=20):
             await asyncio.to_thread(stop.wait)
 
     uvloop.run(main())
@@ -258,19 +275,23 @@ def main() -> None:
     bare.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        deadline = time.monotonic() + 180  # a loaded machine can take a while to start it
+        while True:
             try:
                 login(base, "chair")
                 break
             except OSError:
-                time.sleep(0.1)
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("our server did not start") from None
+                time.sleep(0.1)  # polling for the server to come up, not synchronising with it
         headers = [login(base, f"delegate{i:02d}") for i in range(1, 51)]
-        ours, base_lat, missing = run_load(
+        ours, base_lat, missing, cpu = run_load(
             f"ws://127.0.0.1:{port}/ws/meetings/1",
             headers,
             login(base, "chair"),
             f"ws://127.0.0.1:{bare_port}",
             args,
+            (server.pid, bare.pid or 0),
         )
     finally:
         server.send_signal(signal.SIGTERM)
@@ -294,6 +315,11 @@ def main() -> None:
     print(
         f"\nratio (ours / bare): p50 {r50:.2f}, p99 {r99:.2f}   (mean {statistics.mean(ours):.1f} vs "
         f"{statistics.mean(base_lat):.1f} ms)"
+    )
+    per_turn = [1000 * used / args.turns for used in cpu]
+    print(
+        f"server CPU per measured page turn (the whole process, all threads): ours {per_turn[OURS]:.1f} ms, "
+        f"bare {per_turn[BARE]:.1f} ms; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
 
 
