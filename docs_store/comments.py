@@ -11,6 +11,7 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from meetings.clock import LOCAL_TZ, from_db
@@ -28,9 +29,25 @@ HANDLING_VI = {"accepted": "Tiếp thu", "explained": "Giải trình", "rejected
 TABLE_NAME = "bảng tổng hợp góp ý"
 
 
+def _sent_before(s: Session, author: int, doc_id: int, key: str | None) -> CommentOut | None:
+    """The comment an earlier create with this client key made (a replay: nothing new is added)."""
+    if not key:
+        return None
+    comment = s.exec(select(Comment).where(Comment.author_id == author, Comment.client_key == key)).first()
+    if comment is None:
+        return None
+    if comment.document_id != doc_id:
+        raise Conflict(f"the client key {key!r} was already used for a comment on another document")
+    return _comment_out(s, comment)
+
+
 def add_comment(s: Session, actor: Actor, now: datetime, doc_id: int, data: CommentIn) -> CommentOut:
+    """A new comment, before the deadline. Sent again with the same ``client_key`` (even once the deadline
+    has passed), the one made the first time."""
     doc, caller = readable(s, actor, doc_id)
     author = caller.person()
+    if (sent := _sent_before(s, author, doc_id, data.client_key)) is not None:
+        return sent
     if doc.comment_deadline is None:
         raise Conflict("comments are not open on this document (the secretary sets a deadline)")
     deadline = from_db(doc.comment_deadline)
@@ -42,10 +59,16 @@ def add_comment(s: Session, actor: Actor, now: datetime, doc_id: int, data: Comm
               "rects": [list(r) for r in data.rects]}  # fmt: skip
     comment = Comment(
         document_id=doc_id, version_id=version.id or 0, author_id=author, anchor=anchor, text=data.text,
-        created_at=now,
+        created_at=now, client_key=data.client_key,
     )  # fmt: skip
-    s.add(comment)
-    s.flush()
+    try:
+        with s.begin_nested():
+            s.add(comment)
+            s.flush()
+    except IntegrityError:  # the same key sent twice at once: the other request made it
+        if (sent := _sent_before(s, author, doc_id, data.client_key)) is not None:
+            return sent
+        raise
     document_event(s, caller, doc, "comment.added", {"comment_id": comment.id}, now)
     audit(s, actor, now, "comment", doc, version.number, f"comment {comment.id}")
     return _comment_out(s, comment)

@@ -137,9 +137,11 @@ class Annotation(SQLModel, table=True):
 
 
 class Comment(SQLModel, table=True):
-    """A comment (góp ý) on a passage of a draft, and how the secretary handled it."""
+    """A comment (góp ý) on a passage of a draft, and how the secretary handled it; ``client_key`` the key a
+    tablet made up for it, so that a comment sent again (from the offline outbox) is added once."""
 
     __tablename__ = "document_comment"
+    __table_args__ = (Index("ux_comment_author_client_key", "author_id", "client_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="document.id", index=True)
@@ -152,6 +154,7 @@ class Comment(SQLModel, table=True):
     answer: str = Field(default="", sa_column=Column(Text, nullable=False))
     handled_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     handled_at: datetime | None = None
+    client_key: str | None = Field(default=None, max_length=64)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -378,6 +381,18 @@ KIND_DATA: dict[str, type[BaseModel]] = {
 }
 
 
+ClientKey = Annotated[
+    str | None,
+    PydField(
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="a key the client makes up (idempotency): a create sent again with the same key returns "
+        "what was made the first time instead of adding another",
+    ),
+]
+
+
 class _AnnotationBase(Strict):
     page: int = PydField(ge=1)
     version: int | None = PydField(default=None, description="the version it is drawn on (default: current)")
@@ -385,14 +400,7 @@ class _AnnotationBase(Strict):
     anchor: AnchorIn | None = PydField(
         default=None, description="the text it marks (derived from the page for highlights when left out)"
     )
-    client_key: str | None = PydField(
-        default=None,
-        min_length=8,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
-        description="a key the client makes up (idempotency): a create sent again with the same key returns "
-        "the annotation made the first time instead of adding another",
-    )
+    client_key: ClientKey = None
 
 
 class HighlightIn(_AnnotationBase):
@@ -458,6 +466,7 @@ class CommentIn(Strict):
     prefix: str = PydField(default="", max_length=200)
     suffix: str = PydField(default="", max_length=200)
     rects: list[Rect] = PydField(default_factory=list, max_length=200)
+    client_key: ClientKey = None
 
 
 class HandlingIn(Strict):
