@@ -1,17 +1,20 @@
 """Which relay processes are alive, and what their rooms show (the edge of the cascade).
 
-Every ``cauhop serve`` process is a relay and announces itself on the bus channel ``rtc:relays`` (Redis when
-``REDIS_URL`` is set, so every process hears every other) every ``lapse / 3`` seconds: its id (its public
-URL), the unit it serves (None: the root) and its capacity. A relay not heard from for ``lapse`` seconds has
-failed; one that stops cleanly says so at once. The same channel carries each relay's room figures
-(``rtc_stats``, every 2 s per open room), so any process can show the whole meeting on the operations board.
-Times are this process's own monotonic clock at reception: no clocks need to agree.
+Every ``cauhop serve`` process is a relay and announces itself every ``lapse / 3`` seconds on the bus
+channel ``rtc:relays:{deployment}`` (Redis when ``REDIS_URL`` is set, so every process hears every other;
+``deployment`` is derived from the SECRET_KEY the relays share, so two deployments on one Redis never plan
+with each other's relays): its id (its public URL), the unit it serves (None: the root) and its capacity. A
+relay not heard from for ``lapse`` seconds has failed; one that stops cleanly says so at once. The same
+channel carries each relay's room figures (``rtc_stats``, every 2 s per open room), so any process can show
+the whole meeting on the operations board. Times are this process's own monotonic clock at reception: no
+clocks need to agree.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,7 +24,6 @@ from typing import Any
 from meetings.bus import LocalBus
 
 log = logging.getLogger(__name__)
-CHANNEL = "rtc:relays"
 STATS_EVERY = 2.0  # seconds between a room's published figures
 
 
@@ -34,15 +36,21 @@ class RelayInfo:
 
 class RelayRegistry:
     def __init__(
-        self, bus: LocalBus, me: RelayInfo, lapse: float, clock: Callable[[], float] = time.monotonic
+        self,
+        bus: LocalBus,
+        me: RelayInfo,
+        lapse: float,
+        secret: str = "",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bus, self.me, self.lapse, self.clock = bus, me, lapse, clock
+        self.channel = "rtc:relays:" + hashlib.sha256(f"cauhop-relays:{secret}".encode()).hexdigest()[:16]
         self.seen: dict[str, tuple[RelayInfo, float]] = {}  # other relays, when last heard
         self.rooms: dict[tuple[int, str], tuple[dict[str, Any], float]] = {}  # (meeting, relay) → stats
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        sub = self.bus.subscribe(CHANNEL, 1024)
+        sub = self.bus.subscribe(self.channel, 1024)
         self._tasks = [asyncio.create_task(self._beat()), asyncio.create_task(self._listen(sub))]
 
     async def stop(self) -> None:
@@ -51,14 +59,15 @@ class RelayRegistry:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         with contextlib.suppress(Exception):  # the bus may already be gone
-            await self.bus.publish(CHANNEL, {"type": "relay_gone", "id": self.me.id})
+            await self.bus.publish(self.channel, {"type": "relay_gone", "id": self.me.id})
 
     async def _beat(self) -> None:
         me = self.me
         while True:
             try:
                 await self.bus.publish(
-                    CHANNEL, {"type": "relay", "id": me.id, "unit_id": me.unit_id, "capacity": me.capacity}
+                    self.channel,
+                    {"type": "relay", "id": me.id, "unit_id": me.unit_id, "capacity": me.capacity},
                 )
             except Exception:
                 log.exception("relay %s: the heartbeat could not be published", me.id)

@@ -6,9 +6,9 @@ meeting's event log.
 - ``FloorFeed`` follows the meeting's bus channel and folds each live event with the domain's own folder
   (``meetings.live_state.apply``): the floor granted from the speaker queue becomes the relay's speaker, the
   waiting rooms become the console's first tiles. A gap in the sequence (or an overflow) refolds from a
-  snapshot. It also publishes the room's stats, with this relay's id, on ``rtc:relays`` (every process of
-  the deployment hears them: the operations board shows the whole meeting from any of them) and appends them
-  to ``DATA_DIR/rtc-stats/meeting-{id}.jsonl``.
+  snapshot. It also publishes the room's stats, with this relay's id, on the relays' channel
+  (``rtc/registry.py``: every process of the deployment hears them, so the operations board shows the whole
+  meeting from any of them) and appends them to ``DATA_DIR/rtc-stats/meeting-{id}.jsonl``.
 - ``RtcService.join`` first asks the cascade (``rtc/cascade_service.py``) which relay serves the caller: when
   it is another, it returns that relay and joins nothing (the client is redirected).
 """
@@ -39,7 +39,7 @@ from meetings.permissions import Actor
 from rtc import aiortc_hook as hook
 from rtc.cascade_service import CascadeService, MeetingTree, meeting_tree, unit_exists
 from rtc.config import RtcSettings
-from rtc.registry import CHANNEL, STATS_EVERY, RelayInfo, RelayRegistry
+from rtc.registry import STATS_EVERY, RelayInfo, RelayRegistry
 from rtc.relay import Member, Peer, Relay, Room
 from rtc.schema import Offer
 
@@ -209,7 +209,7 @@ class RtcService:
         servers = [RTCIceServer(list(s.urls), s.username, s.credential) for s in settings.ice_servers]
         self.relay = Relay(servers)
         self.feeds: dict[int, FloorFeed] = {}
-        self.registry = RelayRegistry(bus, me, settings.relay_lapse)
+        self.registry = RelayRegistry(bus, me, settings.relay_lapse, secret)
         self.cascade = CascadeService(self.registry, self.relay, secret, self.in_call)
 
     async def start(self) -> None:
@@ -300,7 +300,9 @@ class RtcService:
             "meeting_id": meeting_id,
             "peers": {},
         }  # none: the room closed
-        await self.bus.publish(CHANNEL, {"type": "rtc_stats", "relay": self.registry.me.id, **stats})
+        await self.bus.publish(
+            self.registry.channel, {"type": "rtc_stats", "relay": self.registry.me.id, **stats}
+        )
 
     async def leave(self, peer: Peer) -> None:
         meeting_id = peer.room.meeting_id

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -62,7 +63,7 @@ def env(db_url: str, tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": db_url,
         "DATA_DIR": str(tmp_path / "data"),
         "REDIS_URL": redis_url(),
-        "SECRET_KEY": "the-same-secret-on-every-relay",
+        "SECRET_KEY": secrets.token_urlsafe(16),  # the same on every relay of this test
         "CAUHOP_RELAY_LAPSE": "2",
         "CAUHOP_RTC_HOST_ADDRESSES": "127.0.0.1",
     }
