@@ -39,22 +39,26 @@ def render_page(pdf_path: Path, page_no: int, width: int, fmt: str = "png", jpeg
 def page_words(pdf_path: Path, page_no: int) -> list[Word]:
     """The page's words in content order, with boxes in page fractions (top-left origin, as displayed)."""
     with pymupdf.open(pdf_path, filetype="pdf") as doc:
-        page = _page(doc, page_no)
-        to_display = page.rotation_matrix
-        width, height = page.rect.width, page.rect.height
-        words = []
-        for x0, y0, x1, y1, text, *_ in page.get_text("words"):
-            box = pymupdf.Rect(x0, y0, x1, y1) * to_display
-            words.append(
-                Word(
-                    text,
-                    clamp(box.x0 / width),
-                    clamp(box.y0 / height),
-                    clamp(box.x1 / width),
-                    clamp(box.y1 / height),
-                )
+        return words_on(_page(doc, page_no))
+
+
+def words_on(page: pymupdf.Page) -> list[Word]:
+    """:func:`page_words` of a page already open."""
+    to_display = page.rotation_matrix
+    width, height = page.rect.width, page.rect.height
+    words = []
+    for x0, y0, x1, y1, text, *_ in page.get_text("words"):
+        box = pymupdf.Rect(x0, y0, x1, y1) * to_display
+        words.append(
+            Word(
+                text,
+                clamp(box.x0 / width),
+                clamp(box.y0 / height),
+                clamp(box.x1 / width),
+                clamp(box.y1 / height),
             )
-        return words
+        )
+    return words
 
 
 def page_text(pdf_path: Path, page_no: int) -> str:

@@ -10,16 +10,17 @@ import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pymupdf
 
 from . import anchoring
 from .fonts import SERIF, load_pair
 from .pagehash import page_hashes
+from .render import render_page, words_on
 from .sanitize import sanitize_pdf
 from .typeset import Column, Flow
-from .words import Word, clamp
+from .words import Word
 
 if TYPE_CHECKING:
     from .store import PageRef
@@ -39,8 +40,6 @@ def deliver(src: str, dst: str, cache_dir: str) -> tuple[int, list[str], list[st
 
 
 def render_to_cache(ref: PageRef, width: int, fmt: str, target: str) -> bytes:
-    from .render import render_page
-
     data = render_page(ref.pdf, ref.page, width, fmt)
     _write_atomic(Path(target), data)
     return data
@@ -58,7 +57,7 @@ def reanchor_in_worker(
 ) -> list[anchoring.Outcome]:
     with pymupdf.open(pdf, filetype="pdf") as doc:
         pages = [
-            anchoring.NewPage(h, [Word(**w) for w in json.loads(_words_json(doc.load_page(i)))])
+            anchoring.NewPage(h, [Word(**w) for w in _words(doc.load_page(i))])
             for i, h in enumerate(new_hashes)
         ]
     return anchoring.reanchor_all(anchors, old_hashes, pages)
@@ -84,23 +83,16 @@ def write_comments_pdf(heading: list[str], rows: list[list[str]], dst: Path) -> 
         doc.save(dst, garbage=3, deflate=True)
 
 
+def _words(page: pymupdf.Page) -> list[dict[str, Any]]:
+    """The page's words (``render.words_on``) with their boxes rounded to 5 decimals, as cached."""
+    return [
+        {"text": w.text, **{k: round(getattr(w, k), 5) for k in ("x0", "y0", "x1", "y1")}}
+        for w in words_on(page)
+    ]
+
+
 def _words_json(page: pymupdf.Page) -> bytes:
-    """The page's words with boxes in page fractions as displayed — ``render.page_words`` for an open page."""
-    to_display = page.rotation_matrix
-    width, height = page.rect.width, page.rect.height
-    words = []
-    for x0, y0, x1, y1, word, *_ in page.get_text("words"):
-        box = pymupdf.Rect(x0, y0, x1, y1) * to_display
-        words.append(
-            {
-                "text": word,
-                "x0": round(clamp(box.x0 / width), 5),
-                "y0": round(clamp(box.y0 / height), 5),
-                "x1": round(clamp(box.x1 / width), 5),
-                "y1": round(clamp(box.y1 / height), 5),
-            }
-        )
-    return json.dumps(words, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(_words(page), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
