@@ -18,7 +18,10 @@ transport of a peer connection, below the RTP receivers and senders:
   (``allow_repeat_tx``), which is what lets a leg answer a NACK with the same packet; legs keep fewer;
 - the hot path, ``PacketTap.send_now``, does what ``_send_rtp`` does without its chain of coroutines: SRTP
   protect with the transport's ``_tx_srtp`` session, then ``sendto`` on the nominated ICE pair's socket
-  (``aioice.Connection._nominated[1]``) — only for a plain UDP pair; a TURN pair takes ``_send_rtp``.
+  (``aioice.Connection._nominated[1]``) — only for a plain UDP pair; a TURN pair takes ``_send_rtp``. It
+  calls libsrtp's ``srtp_protect`` on that session (``pylibsrtp.Session._srtp``) with a buffer of its own,
+  as ``Session.protect`` does but without a fresh length cell and a type check per packet, and it reads
+  the pair, the session and the socket's ``sendto`` once per nominated pair.
 
 ``tests/rtc/test_aiortc_hook.py`` pins each of these facts against the installed aiortc, so an upgrade that
 changes one fails a test by name. Nothing else in ``rtc/`` touches an underscore attribute of aiortc.
@@ -44,6 +47,9 @@ from aiortc import (
 )
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.sdp import MediaDescription, SessionDescription
+from pylibsrtp import SRTP_MAX_TRAILER_LEN
+from pylibsrtp._binding import ffi as srtp_ffi
+from pylibsrtp._binding import lib as srtp_lib
 
 AIORTC_VERSION = "1.16.0"
 
@@ -263,6 +269,18 @@ def dtls_transport(pc: RTCPeerConnection) -> RTCDtlsTransport:
 
 # -------------------------------------------------------------------------------------- packet tap
 
+MAX_FAST_PACKET = 1500  # longer packets take ``send`` (pylibsrtp's own limit)
+
+
+@dataclass(slots=True)
+class _FastSend:
+    """What ``send_now`` uses, read once for one nominated ICE pair."""
+
+    pair: aioice.ice.CandidatePair
+    session: Any  # the libsrtp context (srtp_t) of the transport's sending session
+    sendto: Callable[[bytes, tuple[str, int]], None]
+    addr: tuple[str, int]
+
 
 class PacketTap:
     """Packets in and out of one DTLS transport, bypassing aiortc's RTP receivers and senders.
@@ -283,6 +301,10 @@ class PacketTap:
         self.loss_in: LossFilter | None = None
         self.sent = self.send_failures = self.dropped_out = self.dropped_in = 0
         self._send = transport._send_rtp
+        self._fast: _FastSend | None = None
+        self._buffer = srtp_ffi.new("unsigned char[]", MAX_FAST_PACKET + SRTP_MAX_TRAILER_LEN)
+        self._view = srtp_ffi.buffer(self._buffer)
+        self._length = srtp_ffi.new("int *")
         transport._handle_rtp_data = self._rtp_in  # type: ignore[method-assign]
         transport._handle_rtcp_data = self._rtcp_in  # type: ignore[method-assign]
         transport._send_rtp = self._aiortc_out  # type: ignore[method-assign]
@@ -318,16 +340,28 @@ class PacketTap:
         if transport._state is not State.CONNECTED:
             return None
         pair = transport.transport._connection._nominated.get(1)
-        if pair is None or type(pair.protocol) is not aioice.ice.StunProtocol:
+        fast = self._fast
+        if fast is None or fast.pair is not pair:
+            fast = self._fast = self._fast_send(pair)
+            if fast is None:
+                return None
+        size = len(data)
+        if size > MAX_FAST_PACKET:
             return None
-        try:
-            protected = transport._tx_srtp.protect(data)
-        except pylibsrtp.Error:  # a sequence number older than the replay window: never sent
-            self.send_failures += 1
+        self._view[0:size] = data
+        self._length[0] = size
+        if srtp_lib.srtp_protect(fast.session, self._buffer, self._length):
+            self.send_failures += 1  # a sequence number older than the replay window: never sent
             return False
-        pair.protocol.transport.sendto(protected, pair.remote_addr)
+        fast.sendto(self._view[0 : self._length[0]], fast.addr)
         self.sent += 1
         return True
+
+    def _fast_send(self, pair: aioice.ice.CandidatePair | None) -> _FastSend | None:
+        if pair is None or type(pair.protocol) is not aioice.ice.StunProtocol:
+            return None
+        session = self.transport._tx_srtp._srtp[0]
+        return _FastSend(pair, session, pair.protocol.transport.sendto, pair.remote_addr)
 
     async def send(self, data: bytes) -> bool:
         """Encrypt and send one RTP or RTCP packet; False when the transport cannot send (yet or any more)."""

@@ -17,14 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from rtc.payload import rewrite_vp8
+from rtc.payload import rewrite_vp8_descriptor
 from rtc.rtcp import RtcpSr
-from rtc.rtp import ONE_BYTE_PROFILE, abs_send_time, ts_diff
+from rtc.rtp import ONE_BYTE_PROFILE, abs_send_time
 from rtc.source import MediaPacket
 from rtc.stats import LegFeedback, Rate, ntp_now
 
-_HEADER = struct.Struct("!BBHII")
-_EXT_HEADER = struct.Struct("!HH")
+_FIRST_WORDS = struct.Struct("!BBHI")  # V|P|X|CC, M|PT, sequence number, timestamp: then the SSRC
+_SSRC_AND_EXTENSION = struct.Struct("!IHH")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,38 @@ class LegFormat:
     mid_ext: int | None = None
     abs_send_time_ext: int | None = None
     audio_level_ext: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderLayout:
+    """The constant parts of every RTP header a leg sends, packed once; per packet only the second word
+    (marker, sequence number), the timestamp and the values of abs-send-time and audio level change.
+
+    A header is ``_FIRST_WORDS(first_byte, M|PT, seq, ts) + after_timestamp + [abs-send-time value]
+    + [audio level element] + padding``.
+    """
+
+    first_byte: int
+    after_timestamp: bytes  # SSRC, the extension block's header, the MID element, the abs-send-time id
+    padding: bytes  # zeros to the block's last 32-bit word
+
+
+def header_layout(fmt: LegFormat, with_level: bool) -> HeaderLayout:
+    """The layout of this leg's headers, for packets with or without an audio level element."""
+    mid = fmt.mid.encode() if fmt.mid else b""
+    fixed = bytes([(fmt.mid_ext << 4) | (len(mid) - 1)]) + mid if fmt.mid_ext and mid else b""
+    length = len(fixed)
+    if fmt.abs_send_time_ext:
+        fixed += bytes([(fmt.abs_send_time_ext << 4) | 2])
+        length += 4
+    if with_level:
+        length += 2
+    if not length:
+        return HeaderLayout(0x80, fmt.ssrc.to_bytes(4, "big"), b"")
+    words = -(-length // 4)
+    return HeaderLayout(
+        0x90, _SSRC_AND_EXTENSION.pack(fmt.ssrc, ONE_BYTE_PROFILE, words) + fixed, bytes(4 * words - length)
+    )
 
 
 class LegState(Enum):
@@ -69,11 +101,15 @@ class Leg:
         self._next_seq, self._last_ts, self._next_pid, self._next_tl0 = seq0, ts0, pid0, 0
         self._last_sent_at: float | None = None
         self._highest_in_segment = -1
-        self._cache: list[tuple[int, bytes, float] | None] = [None] * cache_size
-        mid = fmt.mid.encode() if fmt.mid else b""
-        self._mid_element = bytes([(fmt.mid_ext << 4) | (len(mid) - 1)]) + mid if fmt.mid_ext and mid else b""
-        self._stamp_id = bytes([(fmt.abs_send_time_ext << 4) | 2]) if fmt.abs_send_time_ext else b""
+        # the retransmission cache, by sequence number modulo its size: what was sent, and when it was resent
+        self._cached_seq = [-1] * cache_size
+        self._cached_data = [b""] * cache_size
+        self._resent_at = [-1.0] * cache_size
+        self._layout = header_layout(fmt, False)
+        self._level_layout = header_layout(fmt, True) if fmt.audio_level_ext else None
         self._level_id = fmt.audio_level_ext << 4 if fmt.audio_level_ext else 0
+        self._stamps = bool(fmt.abs_send_time_ext)
+        self._second_byte = (fmt.payload_type, 0x80 | fmt.payload_type)  # by marker bit
         self.packets_sent = self.bytes_sent = self.payload_bytes = 0
         self.retransmitted = 0
         self.keyframes_started = 0
@@ -157,63 +193,65 @@ class Leg:
         seg = self._segment
         if seg is None or p.ext_seq < seg.start:
             return None
-        seq = (p.seq + seg.seq_offset) % 65536
-        ts = (p.timestamp + seg.ts_offset) % (1 << 32)
+        seq = (p.seq + seg.seq_offset) & 0xFFFF
+        ts = (p.timestamp + seg.ts_offset) & 0xFFFFFFFF
+        newest = p.ext_seq > self._highest_in_segment
         payload = p.payload
+        descriptor = b""
+        body: bytes | memoryview = payload
         vp8 = p.vp8
         if vp8 is not None and (vp8.picture_id is not None or vp8.tl0picidx is not None):
-            pid = ((vp8.picture_id or 0) + seg.pid_offset) % 32768
-            tl0 = ((vp8.tl0picidx or 0) + seg.tl0_offset) % 256
+            pid = ((vp8.picture_id or 0) + seg.pid_offset) & 0x7FFF
+            tl0 = ((vp8.tl0picidx or 0) + seg.tl0_offset) & 0xFF
             if seg.pid_offset or seg.tl0_offset:
-                payload = rewrite_vp8(payload, vp8, pid, tl0)
-            if p.ext_seq > self._highest_in_segment:
-                self._next_pid, self._next_tl0 = (pid + 1) % 32768, (tl0 + 1) % 256
-        data = self._packet(seq, ts, p, payload, stamp if stamp is not None else abs_send_time(now))
-        if p.ext_seq > self._highest_in_segment:
+                descriptor = rewrite_vp8_descriptor(payload, vp8, pid, tl0)
+                body = memoryview(payload)[vp8.header_size :]
+            if newest:
+                self._next_pid, self._next_tl0 = (pid + 1) & 0x7FFF, (tl0 + 1) & 0xFF
+        layout = self._layout
+        level = b""
+        if p.level is not None and self._level_layout is not None:
+            layout = self._level_layout
+            level = bytes((self._level_id, (0x80 if p.level[0] else 0) | p.level[1]))
+        if not self._stamps:
+            stamp = b""
+        elif stamp is None:
+            stamp = abs_send_time(now)
+        data = b"".join(
+            (
+                _FIRST_WORDS.pack(layout.first_byte, self._second_byte[p.marker], seq, ts),
+                layout.after_timestamp,
+                stamp,
+                level,
+                layout.padding,
+                descriptor,
+                body,
+            )
+        )
+        if newest:
             self._highest_in_segment = p.ext_seq
-            self._next_seq = (seq + 1) % 65536
-            if ts_diff(ts, self._last_ts) > 0 or self._last_sent_at is None:
+            self._next_seq = (seq + 1) & 0xFFFF
+            if 0 < (ts - self._last_ts) & 0xFFFFFFFF < 0x80000000 or self._last_sent_at is None:
                 self._last_ts = ts
             self._last_sent_at = now
-        self._cache[seq % len(self._cache)] = (seq, data, -1.0)
+        i = seq % len(self._cached_seq)
+        self._cached_seq[i], self._cached_data[i], self._resent_at[i] = seq, data, -1.0
         self.packets_sent += 1
         self.bytes_sent += len(data)
         self.payload_bytes += len(payload)
         return data
-
-    def _packet(self, seq: int, ts: int, p: MediaPacket, payload: bytes, stamp: bytes) -> bytes:
-        fmt = self.format
-        ext = self._mid_element
-        if self._stamp_id:
-            ext += self._stamp_id + stamp
-        if self._level_id and p.level is not None:
-            ext += bytes([self._level_id, (0x80 if p.level[0] else 0) | p.level[1]])
-        b1 = (0x80 if p.marker else 0) | fmt.payload_type
-        if not ext:
-            return _HEADER.pack(0x80, b1, seq, ts, fmt.ssrc) + payload
-        pad = -len(ext) % 4
-        if pad:
-            ext += b"\x00" * pad
-        return b"".join(
-            (
-                _HEADER.pack(0x90, b1, seq, ts, fmt.ssrc),
-                _EXT_HEADER.pack(ONE_BYTE_PROFILE, len(ext) // 4),
-                ext,
-                payload,
-            )
-        )
 
     # ------------------------------------------------------------------ feedback from the receiver
     def retransmit(self, lost: Iterable[int], now: float, min_interval: float = 0.01) -> list[bytes]:
         """Cached packets for a NACK (each at most once per ``min_interval``)."""
         self.feedback.nacks += 1
         out: list[bytes] = []
+        size = len(self._cached_seq)
         for seq in lost:
-            i = seq % len(self._cache)
-            entry = self._cache[i]
-            if entry is not None and entry[0] == seq and now - entry[2] >= min_interval:
-                out.append(entry[1])
-                self._cache[i] = (seq, entry[1], now)
+            i = seq % size
+            if self._cached_seq[i] == seq and now - self._resent_at[i] >= min_interval:
+                out.append(self._cached_data[i])
+                self._resent_at[i] = now
         self.retransmitted += len(out)
         return out
 

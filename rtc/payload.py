@@ -64,11 +64,13 @@ def parse_vp8(payload: bytes) -> Vp8Info:
     return Vp8Info(start, keyframe, picture_id, bits, pid_at, tl0, tl0_at, pos)
 
 
-def rewrite_vp8(payload: bytes, info: Vp8Info, picture_id: int, tl0picidx: int) -> bytes:
-    """The payload with its picture id and TL0PICIDX replaced (same widths, so the same length)."""
-    if info.picture_id is None and info.tl0picidx is None:
-        return payload
-    out = bytearray(payload)
+def rewrite_vp8_descriptor(payload: bytes, info: Vp8Info, picture_id: int, tl0picidx: int) -> bytes:
+    """The payload descriptor (``payload[:info.header_size]``) with its picture id and TL0PICIDX replaced.
+
+    The widths stay, so the descriptor keeps its length and the rest of the payload follows it unchanged:
+    a leg sends this and ``payload[info.header_size:]`` without copying the payload itself.
+    """
+    out = bytearray(payload[: info.header_size])
     if info.picture_id_bits == 15:
         out[info.picture_id_at] = 0x80 | (picture_id >> 8) & 0x7F
         out[info.picture_id_at + 1] = picture_id & 0xFF

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import partial
 
 from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
@@ -49,13 +50,12 @@ class Relay:
             await self.leave(peer)
             raise BadOffer(f"the offer cannot be used: {exc or repr(exc)}") from None
 
-        async def rtp(data: bytes, now: float) -> None:
-            await room.on_rtp(peer, data, now)
-
-        async def rtcp(data: bytes) -> None:
-            await room.on_rtcp(peer, data)
-
-        peer.tap = hook.PacketTap(transport, rtp, rtcp, lambda data: room.rewrite_rtcp(peer, data))
+        peer.tap = hook.PacketTap(
+            transport,
+            partial(room.on_rtp, peer),
+            partial(room.on_rtcp, peer),
+            partial(room.rewrite_rtcp, peer),
+        )
 
         @pc.on("connectionstatechange")
         async def changed() -> None:

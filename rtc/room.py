@@ -131,12 +131,14 @@ class Room:
         stamp = abs_send_time(now)
         for sub, leg in legs:
             out = leg.forward(media, now, stamp)
-            if out is not None and sub.tap is not None:
-                self.forwarded += 1
-                if sub.tap.send_now(out) is None:
-                    await sub.tap.send(out)
-                if not self.forwarded & 15:
-                    self.delays.add(time.time() - now)
+            tap = sub.tap
+            if out is None or tap is None:
+                continue
+            self.forwarded += 1
+            if tap.send_now(out) is None:
+                await tap.send(out)
+            if not self.forwarded & 15:
+                self.delays.add(time.time() - now)
 
     # ------------------------------------------------------------------ feedback
     async def on_rtcp(self, peer: Peer, data: bytes) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import aioice.ice
 import aiortc
+import pylibsrtp
 from aiortc import AudioStreamTrack, RTCPeerConnection, VideoStreamTrack
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcdtlstransport import RTCDtlsTransport
@@ -20,6 +21,8 @@ from aiortc.rtcicetransport import RTCIceGatherer
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.rtp import RtpPacket as AiortcRtpPacket
+from pylibsrtp._binding import ffi as srtp_ffi
+from pylibsrtp._binding import lib as srtp_lib
 
 from rtc import aiortc_hook as hook
 from rtc.payload import parse_vp8
@@ -78,6 +81,23 @@ def test_the_fast_send_path_reads_what_send_rtp_uses() -> None:
     setup = inspect.getsource(RTCDtlsTransport._setup_srtp)
     # a leg answers a NACK with the same packet: the sending session must accept a repeated index
     assert "tx_policy.allow_repeat_tx = True" in setup and "tx_policy.window_size = 1024" in setup
+    assert "self._tx_srtp = Session(tx_policy)" in setup
+
+
+def test_the_fast_send_path_protects_as_pylibsrtp_does() -> None:
+    """``send_now`` calls libsrtp on the session's context with a buffer of its own, as ``protect`` does."""
+    assert "self.__process(packet, lib.srtp_protect, SRTP_MAX_TRAILER_LEN)" in inspect.getsource(
+        pylibsrtp.Session.protect
+    )
+    process = inspect.getsource(pylibsrtp.Session._Session__process)  # type: ignore[attr-defined]
+    assert "_srtp_assert(func(self._srtp[0], self._cdata, len_p))" in process
+    assert "return self._buffer[0 : len_p[0]]" in process
+    assert f'self._cdata = ffi.new("char[]", {hook.MAX_FAST_PACKET})' in inspect.getsource(
+        pylibsrtp.Session.__init__
+    )
+    assert str(srtp_ffi.typeof(srtp_lib.srtp_protect)) == (
+        "<ctype 'srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)'>"
+    )
 
 
 def test_pli_only_flags_the_next_encode() -> None:

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from rtc.leg import Leg, LegFormat, LegState
 from rtc.payload import parse_vp8
-from rtc.rtp import RtpPacket, parse_extensions, seq_diff, ts_diff
-from rtc.source import Source, SourceFormat
+from rtc.rtp import RtpPacket, abs_send_time, parse_extensions, seq_diff, ts_diff
+from rtc.source import MediaPacket, Source, SourceFormat
 from tests.rtc.media import VideoSender, body_of
 
 VP8 = SourceFormat("video", "VP8", 90000)
@@ -193,3 +193,55 @@ def test_sender_report_maps_the_leg_clock_to_the_wall_clock() -> None:
     assert sr is not None and sr.packet_count == 3 and sr.rtp_timestamp == 1000 + 90000
     synced = leg.sender_report(11.0, (10.5, 500))  # the publisher said: RTP 500 was at 10.5 s
     assert synced is not None and synced.rtp_timestamp == 1000 + 45000
+
+
+formats = st.builds(
+    LegFormat,
+    kind=st.sampled_from(["audio", "video"]),
+    ssrc=st.integers(0, 2**32 - 1),
+    payload_type=st.integers(96, 127),
+    clock_rate=st.just(90000),
+    mid=st.none() | st.text("0123456789abcdef", min_size=1, max_size=16),
+    mid_ext=st.none() | st.integers(1, 4),
+    abs_send_time_ext=st.none() | st.integers(5, 9),
+    audio_level_ext=st.none() | st.integers(10, 14),
+)
+
+
+@given(
+    formats,
+    st.integers(0, 65535),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+    st.none() | st.tuples(st.booleans(), st.integers(0, 127)),
+    st.binary(min_size=1, max_size=40),
+    st.floats(0, 2e9),
+)
+def test_each_header_carries_the_leg_s_fields_and_negotiated_extensions(
+    fmt: LegFormat,
+    seq: int,
+    ts: int,
+    marker: bool,
+    level: tuple[bool, int] | None,
+    body: bytes,
+    now: float,
+) -> None:
+    """The header a leg packs from its precomputed layout reads back as what its receiver negotiated."""
+    leg = Leg(fmt, seq0=seq, ts0=ts)
+    leg.select("1:any")
+    media = MediaPacket(7, 7, 1234, marker, body, True, True, None, level, now)
+    data = leg.forward(media, now)
+    assert data is not None
+    packet = RtpPacket.parse(data)
+    assert (packet.ssrc, packet.payload_type, packet.marker) == (fmt.ssrc, fmt.payload_type, marker)
+    assert (packet.sequence_number, packet.timestamp, packet.payload) == (seq, ts, body)
+    expected = {}
+    if fmt.mid_ext and fmt.mid:
+        expected[fmt.mid_ext] = fmt.mid.encode()
+    if fmt.abs_send_time_ext:
+        expected[fmt.abs_send_time_ext] = abs_send_time(now)
+    if fmt.audio_level_ext and level is not None:
+        expected[fmt.audio_level_ext] = bytes([(0x80 if level[0] else 0) | level[1]])
+    assert parse_extensions(packet.extension_profile, packet.extension) == expected
+    assert (packet.extension_profile is None) is (not expected)
+    assert leg.retransmit([seq], now + 1) == [data]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rtc.payload import audio_level, h264_keyframe, parse_vp8, rewrite_vp8
+from rtc.payload import Vp8Info, audio_level, h264_keyframe, parse_vp8, rewrite_vp8_descriptor
 from rtc.rtp import ParseError
 from tests.rtc.media import vp8_payload
 
@@ -25,6 +25,10 @@ def test_vp8_descriptor_fields(start: bool, key: bool, pid: int | None, tl0: int
     assert info.keyframe is (start and key)
     assert info.picture_id == pid and info.tl0picidx == tl0
     assert payload[info.header_size + (1 if start else 0) :] == body
+
+
+def rewrite_vp8(payload: bytes, info: Vp8Info, pid: int, tl0: int) -> bytes:
+    return rewrite_vp8_descriptor(payload, info, pid, tl0) + payload[info.header_size :]
 
 
 @given(st.integers(0, 32767), st.integers(0, 32767), st.integers(0, 255), st.integers(0, 255))
