@@ -251,6 +251,7 @@ def reresolve_scopes(ctx: Context) -> list[int]:
         assert meeting.id is not None
         session.exec(delete(MeetingBridgePoint).where(col(MeetingBridgePoint.meeting_id) == meeting.id))
         session.add_all(MeetingBridgePoint(meeting_id=meeting.id, bridge_point_id=b) for b in new)
+        meeting.updated_at = ctx.now  # the scheduler's reconciliation re-plans it and invites new operators
         eventlog.append(
             session,
             meeting,

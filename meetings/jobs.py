@@ -10,7 +10,8 @@ How it fits together:
   ``updated_at``, or one of whose documents' ``updated_at``, moved since its last pass — this covers changes
   made by other processes, the live session, the CLI, the documents edge (a comment deadline set or moved,
   a document uploaded), or a hook that was not called — and a full pass runs whenever a process becomes
-  leader.
+  leader. Each sync first invites whoever joined the published meeting's audience since its invitation
+  went out and tells whoever left it (``meetings.jobs_roster``); their in-app copies go out at once.
 * **The jobs** (``meetings.jobs_run.RUNNERS``): the invitation, change and cancellation notices and the
   reminders to every participant and bridge-point operator; the room opening (an event in the meeting's
   log; the media relay makes a meeting's room when its first member joins, in whichever process that is);
@@ -61,6 +62,7 @@ from meetings.db import reading, transaction
 from meetings.jobs_context import JobContext, JobSettings, Outbox
 from meetings.jobs_documents import meetings_with_comment_deadlines, meetings_with_document_changes
 from meetings.jobs_locks import LeaderLock, make_leader_lock
+from meetings.jobs_roster import sync_roster
 from meetings.jobs_run import RUNNERS, load_facts
 from meetings.jobs_series import roll_series
 from meetings.models import Meeting
@@ -179,6 +181,11 @@ class JobService:
             self.scheduler.wakeup()
 
     def sync_meeting(self, meeting_id: int, now: datetime) -> None:
+        if sync_roster(self.engine, meeting_id, now, email=self.settings.smtp.host is not None):
+            # in-app at once (as "send again" does); e-mail is the sender job's, with its retries
+            deliver_due(
+                self.engine, now, publish=self.publish, smtp=self.settings.smtp, channels=(notify.IN_APP,)
+            )
         with self._mutex:
             with reading(self.engine) as s:
                 facts = load_facts(s, meeting_id)

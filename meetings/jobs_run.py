@@ -14,6 +14,7 @@ from meetings.clock import from_db
 from meetings.jobs_connectivity import run_connectivity_deadline, run_connectivity_test
 from meetings.jobs_context import JobContext, Outbox, Runner
 from meetings.jobs_documents import comment_deadlines, run_agenda_deadline, run_comments_closed
+from meetings.jobs_roster import invited_since
 from meetings.live_service import event_message
 from meetings.models import Meeting, MeetingBridgePoint
 from meetings.models_jobs import ConnectivityResult
@@ -52,13 +53,20 @@ def load_facts(session: Session, meeting_id: int) -> MeetingFacts | None:
 
 
 def run_notice(ctx: JobContext, facts: MeetingFacts, job: PlannedJob) -> Outbox:
+    """The notice to everyone invited. The invitation locks the meeting first, so that it and a late
+    invitation (``jobs_roster``) see each other; a change notice skips whoever was invited since the
+    change (their invitation has the meeting as it is now)."""
+    if job.kind is JobKind.invitation:
+        eventlog.lock_meeting(ctx.session, facts.meeting_id)
     meeting = queries.get_meeting(ctx.session, facts.meeting_id)
     text_ = notice_text(job.kind, meeting.title, facts.start, facts.end, job.variant)
     data = {"start": facts.start.isoformat(), "end": facts.end.isoformat(), "variant": job.variant}
     draft = notify.Draft(job.kind.value, text_.title, text_.body, facts.meeting_id, data, dedupe=job.run_key)
-    ids = notify.create(
-        ctx.session, notify.everyone(ctx.session, facts.meeting_id), draft, ctx.now, email=ctx.email
-    )
+    people = notify.everyone(ctx.session, facts.meeting_id)
+    if job.kind is JobKind.changed and facts.changed_at is not None:
+        told = invited_since(ctx.session, facts.meeting_id, facts.changed_at)
+        people = [pid for pid in people if pid not in told]
+    ids = notify.create(ctx.session, people, draft, ctx.now, email=ctx.email)
     return Outbox(notified=ids, detail=f"{len(ids)} notified")
 
 

@@ -58,6 +58,16 @@ def notice_text(kind: JobKind, title: str, start: datetime, end: datetime, varia
     raise ValueError(f"no notice text for {kind}")
 
 
+def withdrawn_notice(title: str, start: datetime) -> Notice:
+    """What someone taken off a published meeting (a participant removed, or the operator of a bridge
+    point no longer in its scope) reads: they are no longer invited."""
+    return Notice(
+        f"Thôi mời dự họp: {title}",
+        f"Đồng chí không còn trong thành phần dự cuộc họp «{title}» ({local_when(start)}). "
+        "Giấy mời đã gửi trước đây không còn hiệu lực.",
+    )
+
+
 def connectivity_notice(
     bridge_point: str, title: str, status: str, rtt_ms: float | None = None, loss_pct: float | None = None
 ) -> Notice:

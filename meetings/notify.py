@@ -246,11 +246,21 @@ def mark_read(session: Session, user_id: int, notification_id: int, now: datetim
 # ---- what was announced: publication, later edits, cancellation (from the event log) ----
 
 
+AUDIENCE_FIELDS = frozenset({"participants", "scope"})  # an edit of only these changes who is invited
+
+
 @dataclass(frozen=True)
 class Publication:
     published_at: datetime | None = None  # the last move to 'scheduled'
-    changed_at: datetime | None = None  # the last edit after it
+    changed_at: datetime | None = None  # the last edit after it (other than of its audience only)
     cancelled_at: datetime | None = None
+
+
+def _audience_only(payload: Mapping[str, Any]) -> bool:
+    """A ``meeting.updated`` that changed only who attends: those it adds are invited and those it removes
+    told (``meetings.jobs_roster``); the others are not sent a change notice for it."""
+    changes = payload.get("changes")
+    return isinstance(changes, dict) and set(changes) <= AUDIENCE_FIELDS
 
 
 def publications(session: Session, meeting_ids: Iterable[int]) -> dict[int, Publication]:
@@ -268,6 +278,8 @@ def publications(session: Session, meeting_ids: Iterable[int]) -> dict[int, Publ
     ).all()
     for mid, kind, payload, at in rows:
         p, at = found[mid], from_db(at)
+        if kind == "meeting.updated" and _audience_only(payload):
+            continue
         if kind == "meeting.updated":
             found[mid] = Publication(p.published_at, at if p.published_at else None, p.cancelled_at)
         elif payload.get("to") == "scheduled":

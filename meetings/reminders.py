@@ -10,7 +10,9 @@ applies these answers to APScheduler's job store, and performs the effects; ``me
 Rules of the plan, in words:
 
 * a draft has no notices; a scheduled meeting gets the invitation (at the time it was published), a change
-  notice (at its last edit after publication), its reminders, the room opening and the connectivity test;
+  notice (at its last edit after publication, other than of only its participants or scope: the people
+  that edit adds or removes are told by ``meetings.jobs_roster``), its reminders, the room opening and the
+  connectivity test;
 * a reminder that would fall before the latest notice the recipients got (invitation or change) is not
   planned: that notice already told them;
 * the agenda deadline (``agenda_deadline`` before the start) checks that the packet was published: it is
@@ -136,6 +138,16 @@ def meeting_prefix(meeting_id: int) -> str:
     return f"m{meeting_id}:"
 
 
+def planned_job_id(meeting_id: int, kind: JobKind, variant: str = "") -> str:
+    """``m42:invitation``, or ``m42:reminder:60`` for a job of its own per variant."""
+    return meeting_prefix(meeting_id) + kind.value + (f":{variant}" if variant else "")
+
+
+def invitation_run_key(meeting_id: int, published_at: datetime) -> str:
+    """The run key of the invitation job of a publication (``published_at``), as the plan names it."""
+    return run_key(planned_job_id(meeting_id, JobKind.invitation), published_at.replace(microsecond=0))
+
+
 def meeting_of(job_id: str) -> int | None:
     """The meeting a job id belongs to (``m42:reminder:60`` → 42), or None for other jobs."""
     head, sep, _ = job_id.partition(":")
@@ -152,9 +164,9 @@ def _job(
     own_id: bool = False,
 ) -> PlannedJob:
     """``own_id``: each variant is a job of its own (the reminders); else the variant only rides along."""
-    job_id = meeting_prefix(f.meeting_id) + kind.value + (f":{variant}" if own_id else "")
+    name = planned_job_id(f.meeting_id, kind, variant if own_id else "")
     # whole seconds: the job store keeps times as float timestamps, exact only to about a microsecond
-    return PlannedJob(job_id, run_at.replace(microsecond=0), kind, f.meeting_id, variant, expires)
+    return PlannedJob(name, run_at.replace(microsecond=0), kind, f.meeting_id, variant, expires)
 
 
 def plan_jobs(f: MeetingFacts, s: PlanSettings) -> list[PlannedJob]:
