@@ -73,6 +73,7 @@ def test_an_annotation_is_deleted_and_undone_on_the_tablet_and_live_on_the_other
     mine.get_by_role("button", name="Chia sẻ cho mọi người").click()  # back to private
     mine.get_by_role("button", name="Bút vẽ", exact=True).click()
     overlay = mine.locator(".page-overlay")
+    mine.get_by_test_id("reader-stage").scroll_into_view_if_needed()  # the whole stroke on screen
     box = overlay.bounding_box()
     assert box is not None
     mine.mouse.move(box["x"] + 100, box["y"] + 400)

@@ -33,7 +33,7 @@ export class Reader {
     });
     this.view.addEventListener('layout', () => this.marks.render());
     this.thumbs = new Thumbnails((id, page) => this.open(id, page));
-    this.comments = new CommentPanel();
+    this.comments = new CommentPanel(me.id, meetingId);
     this.caption = h('p', { class: 'doc-caption', role: 'status', 'aria-live': 'polite' });
     this.title = h('p', { class: 'doc-title-now' });
     this.drawer = h('div', { class: 'reader-drawer', id: 'reader-drawer', hidden: true });
