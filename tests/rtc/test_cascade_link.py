@@ -125,8 +125,8 @@ def test_a_commune_goes_up_to_the_province_only_while_it_holds_the_floor() -> No
 
             back = time.time()
             await grant(2)
-            await neighbour.wait_until(shows(neighbour, SPEAKER, 2, frames=5, after=back), 5)
-            await at_province.wait_until(lambda: "bp:21" not in province.rooms[MEETING].peers, 5)
+            await neighbour.wait_until(shows(neighbour, SPEAKER, 2, frames=5, after=back), 10)
+            await at_province.wait_until(lambda: "bp:21" not in province.rooms[MEETING].peers, 10)
         finally:
             await link.close()
             for agent in agents:
