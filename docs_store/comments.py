@@ -11,7 +11,6 @@ import io
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from meetings.clock import LOCAL_TZ, from_db
@@ -20,6 +19,7 @@ from meetings.permissions import Actor
 
 from .access import Caller, get_version, managed, person_names, readable, require_page, version_number
 from .audit import audit, document_event
+from .client_keys import add_once, made_before
 from .meeting_documents import file_title
 from .models import Comment, CommentIn, CommentOut, Document, Handling, HandlingIn
 from .store import DocumentStore
@@ -29,25 +29,13 @@ HANDLING_VI = {"accepted": "Tiếp thu", "explained": "Giải trình", "rejected
 TABLE_NAME = "bảng tổng hợp góp ý"
 
 
-def _sent_before(s: Session, author: int, doc_id: int, key: str | None) -> CommentOut | None:
-    """The comment an earlier create with this client key made (a replay: nothing new is added)."""
-    if not key:
-        return None
-    comment = s.exec(select(Comment).where(Comment.author_id == author, Comment.client_key == key)).first()
-    if comment is None:
-        return None
-    if comment.document_id != doc_id:
-        raise Conflict(f"the client key {key!r} was already used for a comment on another document")
-    return _comment_out(s, comment)
-
-
 def add_comment(s: Session, actor: Actor, now: datetime, doc_id: int, data: CommentIn) -> CommentOut:
     """A new comment, before the deadline. Sent again with the same ``client_key`` (even once the deadline
     has passed), the one made the first time."""
     doc, caller = readable(s, actor, doc_id)
     author = caller.person()
-    if (sent := _sent_before(s, author, doc_id, data.client_key)) is not None:
-        return sent
+    if (sent := made_before(s, Comment, author, doc_id, data.client_key)) is not None:
+        return _comment_out(s, sent)
     if doc.comment_deadline is None:
         raise Conflict("comments are not open on this document (the secretary sets a deadline)")
     deadline = from_db(doc.comment_deadline)
@@ -61,14 +49,8 @@ def add_comment(s: Session, actor: Actor, now: datetime, doc_id: int, data: Comm
         document_id=doc_id, version_id=version.id or 0, author_id=author, anchor=anchor, text=data.text,
         created_at=now, client_key=data.client_key,
     )  # fmt: skip
-    try:
-        with s.begin_nested():
-            s.add(comment)
-            s.flush()
-    except IntegrityError:  # the same key sent twice at once: the other request made it
-        if (sent := _sent_before(s, author, doc_id, data.client_key)) is not None:
-            return sent
-        raise
+    if (stored := add_once(s, comment)) is not comment:  # sent twice at once: the other request made it
+        return _comment_out(s, stored)
     document_event(s, caller, doc, "comment.added", {"comment_id": comment.id}, now)
     audit(s, actor, now, "comment", doc, version.number, f"comment {comment.id}")
     return _comment_out(s, comment)

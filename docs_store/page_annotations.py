@@ -11,15 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from meetings.clock import from_db
-from meetings.errors import Conflict, Forbidden, NotFound
+from meetings.errors import Forbidden, NotFound
 from meetings.permissions import Actor
 
 from .access import Caller, get_version, readable, require_page, version_number
 from .audit import audit, document_event
+from .client_keys import add_once, made_before
 from .forms import invalid_from
 from .meeting_documents import page_ref
 from .models import (
@@ -120,16 +120,7 @@ def create_annotation(
         return add_annotation(s, actor, now, doc_id, data.model_copy(update={"anchor": anchor}))
 
 
-def _sent_before(s: Session, author: int, doc_id: int, key: str | None) -> AnnotationOut | None:
-    """The annotation an earlier create with this client key made (a replay: nothing new is added)."""
-    if not key:
-        return None
-    query = select(Annotation).where(Annotation.author_id == author, Annotation.client_key == key)
-    mark = s.exec(query).first()
-    if mark is None:
-        return None
-    if mark.document_id != doc_id:
-        raise Conflict(f"the client key {key!r} was already used for an annotation on another document")
+def _replayed(s: Session, mark: Annotation) -> AnnotationOut:
     return _annotation_out(mark, version_number(s, mark.version_id) or 0)
 
 
@@ -137,8 +128,8 @@ def add_annotation(s: Session, actor: Actor, now: datetime, doc_id: int, data: A
     """A new annotation; sent again with the same ``client_key``, the one made the first time."""
     doc, caller = readable(s, actor, doc_id)
     author = caller.person()
-    if (sent := _sent_before(s, author, doc_id, data.client_key)) is not None:
-        return sent
+    if (sent := made_before(s, Annotation, author, doc_id, data.client_key)) is not None:
+        return _replayed(s, sent)
     row = get_version(s, doc, data.version)
     require_page(row, data.page)
     if data.visibility == Visibility.shared:
@@ -156,14 +147,8 @@ def add_annotation(s: Session, actor: Actor, now: datetime, doc_id: int, data: A
         created_at=now,
         updated_at=now,
     )
-    try:
-        with s.begin_nested():
-            s.add(mark)
-            s.flush()
-    except IntegrityError:  # the same key sent twice at once: the other request made it
-        if (sent := _sent_before(s, author, doc_id, data.client_key)) is not None:
-            return sent
-        raise
+    if (stored := add_once(s, mark)) is not mark:  # sent twice at once: the other request made it
+        return _replayed(s, stored)
     _annotation_changed(s, caller, doc, mark, "annotation.added", now)
     audit(s, actor, now, "annotate", doc, row.number, f"add {mark.kind} {mark.id} ({mark.visibility})")
     return _annotation_out(mark, row.number)
