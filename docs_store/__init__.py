@@ -1,6 +1,7 @@
 """docs_store: the document core — PDF ingest, rendering, packets, watermarks, annotations, search.
 
-Pure of web and database: plain functions and frozen dataclasses over paths, bytes and text. Errors are
+The core below is pure of web and database (the database edge is ``store`` and the modules its docstring
+lists): plain functions and frozen dataclasses over paths, bytes and text. Errors are
 ``meetings.errors`` types: ``PdfRejected(Invalid)`` (422, with a machine ``reason``), ``Invalid``,
 ``NotFound``, ``PayloadTooLarge`` (413). Pages are numbered from 1; positions on a page are fractions
 0..1 of the page *as displayed* (after /Rotate), top-left origin (``words.NormRect``). Every call that

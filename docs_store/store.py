@@ -10,9 +10,9 @@ The database side lives next to it, one module per concern, each checking permis
 appending meeting events in the same transaction as the change and writing the audit log (``audit``):
 ``meeting_documents`` (list, open, change, files and pages), ``ingest`` (uploads and versions, with
 ``reanchor`` carrying annotations over), ``agenda``, ``meeting_packet``, ``page_annotations`` (and
-``annotations_exchange`` for annotated PDFs), ``comments`` (góp ý) and ``search``. Those that need the
-pool take the ``DocumentStore`` and ``Transactions`` (``web.endpoint.Call`` is one); the rest take a
-session.
+``annotations_exchange`` for annotated PDFs, ``client_keys`` for replayed creates), ``comments`` (góp ý)
+and ``search``; ``forms`` reads upload forms. Those that need the pool take the ``DocumentStore`` and
+``Transactions`` (``web.endpoint.Call`` is one); the rest take a session.
 """
 
 from __future__ import annotations
