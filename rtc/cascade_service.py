@@ -80,7 +80,7 @@ class CascadeService:
     ) -> None:
         self.registry, self.relay, self.secret, self.slots = registry, relay, secret, slots
         self.in_call = in_call  # meeting → {bridge point: the live relay it is in the call at}
-        self.trees: dict[int, MeetingTree] = {}  # the last read of each meeting, for the links' plans
+        self.trees: dict[int, MeetingTree] = {}  # each linked meeting as last read, for the link's plans
         self.links: dict[int, CascadeLink] = {}
 
     @property
@@ -93,7 +93,6 @@ class CascadeService:
             RelayNode(r.id, ROOT_UNIT if r.unit_id is None else r.unit_id, r.capacity)
             for r in self.registry.live()
         ]
-        self.trees[meeting_id] = tree
         return plan_cascade(tree.sites, tree.points, nodes, CascadePlan(None, {}, self.in_call(meeting_id)))
 
     def serving(self, meeting_id: int, tree: MeetingTree, bridge_point_id: int | None) -> RelayInfo | None:
@@ -105,13 +104,11 @@ class CascadeService:
         return next((r for r in self.registry.live() if r.id == target), None)
 
     # ------------------------------------------------------------------ links up
-    def member_joined(self, meeting_id: int) -> None:
+    def member_joined(self, meeting_id: int, tree: MeetingTree) -> None:
         """One of this relay's own members joined: link up if the plan gives this relay an upstream."""
-        tree = self.trees.get(meeting_id)
-        if meeting_id in self.links or tree is None:
+        if meeting_id in self.links or self.plan(meeting_id, tree).upstream.get(self.me.id) is None:
             return
-        if self.plan(meeting_id, tree).upstream.get(self.me.id) is None:
-            return
+        self.trees[meeting_id] = tree
         link = CascadeLink(
             self.relay,
             meeting_id,
@@ -144,6 +141,7 @@ class CascadeService:
         if link is None or (room is not None and set(room.peers) - self.link_keys(meeting_id)):
             return
         del self.links[meeting_id]
+        self.trees.pop(meeting_id, None)
         await link.close()
         if room is not None:
             await self.relay.drop_if_empty(room)

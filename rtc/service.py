@@ -245,8 +245,6 @@ class RtcService:
             elsewhere = self.cascade.serving(meeting_id, tree, admission.member.bridge_point_id)
             if elsewhere is not None:
                 return elsewhere
-        else:
-            self.cascade.plan(meeting_id, tree)
         peer, answer = await self.relay.join(meeting_id, admission.member, offer.sdp)
         feed = self.feeds.get(meeting_id)
         if feed is None or feed.room is not peer.room:  # a new room (the last one emptied and closed)
@@ -255,7 +253,7 @@ class RtcService:
             feed = self.feeds[meeting_id] = FloorFeed(self, peer.room, actor, admission)
             feed.start()
         if own:
-            self.cascade.member_joined(meeting_id)
+            self.cascade.member_joined(meeting_id, tree)
         return peer, answer, admission
 
     def room_stats(self, meeting_id: int) -> dict[str, Any] | None:
