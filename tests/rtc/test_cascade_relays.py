@@ -1,5 +1,6 @@
 """Links from the plan: a district relay links up to the root relay when its first bridge point joins a
-meeting, carries the chair's picture down, and closes the link when its room empties.
+meeting, carries the chair's picture down, and closes the link when its room empties; when the relay above
+goes away and comes back, the link is made again by itself and its communes never notice but a gap.
 
 Two apps with media on loopback ports, each on its own event loop in a thread, on one database and one
 SECRET_KEY; each hears the other's heartbeat as it would arrive from the bus (no Redis in this test: the
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -23,7 +25,7 @@ from rtc.agent import Agent, AgentOptions
 from rtc.config import RtcSettings
 from rtc.registry import RelayRegistry
 from rtc.service import RtcService
-from rtc.signal_client import WebSocketSignal, ws_url
+from rtc.signal_client import Signal, WebSocketSignal, ws_url
 from server import create_app
 from tests.rtc.test_agent_reconnect import free_port, sees
 from tests.rtc.test_cascade_signaling import a_commune
@@ -35,8 +37,8 @@ CHAIR_SLOT = 1
 class RelayServer:
     """One relay: the app with media on a loopback port, its event loop in a thread."""
 
-    def __init__(self, settings: Settings, unit_id: int | None) -> None:
-        self.port = free_port()
+    def __init__(self, settings: Settings, unit_id: int | None, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         rtc = RtcSettings(host_addresses=("127.0.0.1",), relay_unit_id=unit_id, relay_lapse=60)
         app = create_app(replace(settings, port=self.port), rtc)
@@ -128,3 +130,54 @@ def test_a_district_relay_links_up_with_its_first_member_and_unlinks_when_its_ro
     finally:
         district.stop()
         root.stop()
+
+
+def test_a_district_relay_links_again_to_a_root_relay_that_restarts(settings: Settings) -> None:
+    commune_bp, district_unit = a_commune(settings)
+    chair_bp = point(settings, "BP-HG-UBND")
+    roots = [RelayServer(settings, None)]
+    district = RelayServer(settings, district_unit)
+    roots[0].hears(district)
+    district.hears(roots[0])  # the same address after the restart: the district keeps it as its upstream
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient() as http:
+            r = await http.post(
+                f"{roots[0].base}/api/auth/login", json={"username": "chair", "password": "demo"}
+            )
+            token = r.json()["access_token"]
+
+        async def to_root() -> Signal:
+            return await WebSocketSignal(ws_url(roots[0].base, MEETING), token).open()
+
+        stop = asyncio.Event()
+        chair, commune = (
+            Agent(AgentOptions(bridge_point_id=chair_bp)),
+            Agent(AgentOptions(bridge_point_id=commune_bp)),
+        )
+        runs = [asyncio.create_task(a.keep_joined(to_root, stop)) for a in (chair, commune)]
+        try:
+            await commune.wait_until(sees(commune, CHAIR_SLOT, chair_bp % 256, after=0), 20)
+            link = district.rtc.cascade.links[MEETING]
+            assert link.starts == 1
+
+            await asyncio.to_thread(roots[0].stop)  # the root relay goes away: the link and the chair drop
+            roots.append(await asyncio.to_thread(RelayServer, settings, None, roots[0].port))
+            roots[-1].hears(district)
+            back = time.time()
+            await commune.wait_until(sees(commune, CHAIR_SLOT, chair_bp % 256, after=back), 30)
+            assert (
+                link.starts >= 2 and district.rtc.cascade.links[MEETING] is link
+            )  # the same link, made again
+            assert commune.joins == 1  # the commune stayed at its district relay throughout
+        finally:
+            stop.set()
+            await asyncio.gather(*runs, return_exceptions=True)
+            for agent in (chair, commune):
+                await agent.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 120))
+    finally:
+        district.stop()
+        roots[-1].stop()
