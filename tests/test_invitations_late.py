@@ -27,11 +27,13 @@ from meetings.clock import LOCAL_TZ, utcnow
 from meetings.config import Settings
 from meetings.db import transaction
 from meetings.jobs import JobService, JobSettings
+from meetings.jobs_roster import RosterChanges, roster_changes
 from meetings.lifecycle import Status
 from meetings.models import BridgePoint, Meeting, Person, User
 from meetings.models_jobs import Notification
 from meetings.notify import SmtpSettings
-from meetings.schemas import MeetingPatch, ScopeIn, ScopeRuleIn
+from meetings.permissions import MeetingRole
+from meetings.schemas import MeetingPatch, ParticipantIn, ScopeIn, ScopeRuleIn
 from server import create_app
 from tests.conftest import login
 from tests.test_jobs import (
@@ -313,3 +315,58 @@ def test_a_unit_import_that_brings_a_bridge_point_into_the_scope_invites_its_ope
     assert _sent(engine, mid) == Counter(
         {("invitation", p): 1 for p in (demo.chair, demo.secretary, demo.delegate, demo.operator, newcomer)}
     )
+
+
+def test_a_reschedule_that_adds_someone_tells_the_others_of_the_change_and_only_invites_the_newcomer(
+    services: Factory, engine: Engine, demo: Demo
+) -> None:
+    clock = FakeClock(local("2031-08-18 09:00"))
+    svc, mid = _published(services, engine, demo, clock)
+    newcomer = _person(engine, "delegate02")
+    clock.now += timedelta(hours=1)
+    with transaction(engine) as s:
+        meeting = s.get(Meeting, mid)
+        assert meeting is not None
+        people = [
+            ParticipantIn(person_id=pid, role=MeetingRole(role))
+            for pid, role in [
+                (demo.chair, "chair"),
+                (demo.secretary, "secretary"),
+                (demo.delegate, "delegate"),
+            ]
+        ]
+        patch = MeetingPatch(
+            version=meeting.version,
+            start=datetime.fromisoformat("2031-08-25T08:00"),
+            end=datetime.fromisoformat("2031-08-25T10:00"),
+            participants=[*people, ParticipantIn(person_id=newcomer, role=MeetingRole.delegate)],
+        )
+        commands.update_meeting(commands.Context(s, None, clock.now), mid, patch)
+    svc.on_meeting_changed(mid)
+    svc.tick(clock.now)  # the change notice is due at once
+    told = Counter({("changed", p): 1 for p in (demo.chair, demo.secretary, demo.delegate)})
+    invited = Counter({("invitation", p): 1 for p in (demo.chair, demo.secretary, demo.delegate, newcomer)})
+    assert _sent(engine, mid) == told + invited
+    with Session(engine) as s:
+        theirs = s.exec(select(Notification).where(Notification.person_id == newcomer)).one()
+    assert "08:00 Thứ Hai, 25/08/2031" in theirs.body  # their invitation has the new date
+
+
+@pytest.mark.parametrize(
+    ("audience", "latest", "reachable", "invite", "withdraw"),
+    [
+        ([1, 2, 3], {1: "invitation", 2: "invitation"}, {1, 2, 3}, (3,), ()),
+        ([1, 2], {1: "invitation", 2: "invitation", 3: "invitation"}, {1, 2, 3}, (), (3,)),
+        ([1, 2, 3], {1: "invitation", 3: "invitation_withdrawn"}, {1, 2, 3}, (2, 3), ()),  # 3 came back
+        ([1, 2], {1: "invitation", 3: "invitation_withdrawn"}, {1, 2}, (2,), ()),  # 3 was told already
+        ([1, 2, 2], {1: "invitation"}, {1}, (), ()),  # 2 cannot be reached: nothing to send, no churn
+    ],
+)
+def test_whom_to_invite_and_whom_to_tell(
+    audience: list[int],
+    latest: dict[int, str],
+    reachable: set[int],
+    invite: tuple[int, ...],
+    withdraw: tuple[int, ...],
+) -> None:
+    assert roster_changes(audience, latest, reachable) == RosterChanges(invite, withdraw)
