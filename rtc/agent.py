@@ -343,7 +343,7 @@ async def run(args: argparse.Namespace) -> int:
     if args.host_address:
         hook.use_host_addresses(args.host_address)
     servers: list[str] = args.server
-    token = args.token or await asyncio.to_thread(login, servers[0], args.username, args.password)
+    token = args.token or await asyncio.to_thread(login, servers, args.username, args.password)
     turn = 0  # the server asked: the next one after one that could not be reached
 
     async def connect() -> Signal:
@@ -355,7 +355,7 @@ async def run(args: argparse.Namespace) -> int:
             raise
         except Refused as exc:
             if exc.code == "unauthenticated" and args.username and args.password:  # the token expired
-                token = await asyncio.to_thread(login, servers[0], args.username, args.password)
+                token = await asyncio.to_thread(login, servers, args.username, args.password)
             raise
 
     agent = Agent(

@@ -4,6 +4,9 @@ other relay is heard as its heartbeat on the bus, exactly as a remote process's 
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,10 +21,11 @@ from meetings.db import make_engine
 from meetings.models import BridgePoint, Unit
 from rtc.config import RtcSettings
 from rtc.registry import RelayInfo, RelayRegistry
-from rtc.signal_client import relay_credential
+from rtc.signal_client import relay_credential, ws_url
 from server import create_app
 from tests.conftest import login
-from tests.rtc.test_signaling import MEETING, offer_sdp, point
+from tests.rtc.test_agent_reconnect import free_port
+from tests.rtc.test_signaling import MEETING, LiveServer, offer_sdp, point
 
 DISTRICT_RELAY = "http://127.0.0.2:8001"
 
@@ -139,3 +143,30 @@ def test_bad_relay_settings_get_precise_errors(settings: Settings) -> None:
         with TestClient(app):
             pass
     assert time.monotonic() - started < 30
+
+
+def test_the_command_line_asks_the_next_server_when_the_first_cannot_be_reached(settings: Settings) -> None:
+    server = LiveServer(settings)
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    ubnd = point(settings, "BP-HG-UBND")
+    args = ["-m", "rtc.agent", "--server", dead, "--server", server.base, "--meeting", str(MEETING)]
+    args += ["--bridge-point", str(ubnd), "--username", "operator", "--password", "demo"]
+    args += ["--host-address", "127.0.0.1", "--every", "0.5", "--duration", "30"]
+
+    async def scenario() -> dict[str, Any]:
+        agent = await asyncio.create_subprocess_exec(sys.executable, *args, stdout=asyncio.subprocess.PIPE)
+        assert agent.stdout is not None
+        try:
+            while True:
+                line = json.loads(await agent.stdout.readline())
+                if line["state"] == "connected":
+                    return dict(line)
+        finally:
+            agent.kill()
+            await agent.wait()
+
+    try:
+        stats = asyncio.run(asyncio.wait_for(scenario(), 60))
+    finally:
+        server.stop()
+    assert stats["relay"] == ws_url(server.base, MEETING) and stats["joins"] == 1
