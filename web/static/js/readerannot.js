@@ -245,7 +245,13 @@ export class AnnotationLayer {
 
   // The note form at `at` (page fractions), with `initial` text; `save(text)` when saved.
   noteForm(here, at, initial, done) {
-    const text = h('textarea', { class: 'note-text', rows: 3, maxLength: 5000, 'aria-label': t('reader.noteText'), value: initial });
+    const text = h('textarea', {
+      class: 'note-text',
+      rows: 3,
+      maxLength: 5000,
+      'aria-label': t('reader.noteText'),
+      value: initial,
+    });
     const close = () => patch(this.form);
     const save = () => {
       if (!text.value.trim()) return text.focus();
@@ -290,9 +296,12 @@ export class AnnotationLayer {
 
   markEl(mark, pending, selected) {
     const own = mark.author_id === undefined || mark.author_id === this.personId();
-    const cls = [mark.visibility === 'shared' ? 'shared' : 'mine', pending ? 'unsent' : '', own ? '' : 'theirs', selected ? 'selected' : '']
-      .filter(Boolean)
-      .join(' ');
+    const cls = [
+      mark.visibility === 'shared' ? 'shared' : 'mine',
+      pending ? 'unsent' : '',
+      own ? '' : 'theirs',
+      selected ? 'selected' : '',
+    ].join(' ');
     if (mark.kind === 'ink') {
       const stroke = mark.data.color || '#d32f2f';
       return mark.data.strokes.map((s) => svg('polyline', { class: `ink ${cls}`, points: scaled(s), stroke }));
@@ -353,7 +362,9 @@ export class AnnotationLayer {
     const stored = this.marks.get(here.doc.id) || [];
     this.items = withOutbox(stored, this.outbox.forDocument(here.doc.id)).filter(onPage);
     this.editor.render();
-    for (const item of this.items) this.svg.prepend(...this.markEl(item.mark, item.pending, this.editor.isSelected(item)));
+    for (const item of this.items) {
+      this.svg.prepend(...this.markEl(item.mark, item.pending, this.editor.isSelected(item)));
+    }
     patch(this.pins, this.items.filter((item) => item.mark.kind === 'note').map((item) => this.pin(item)));
     this.view.overlay.dataset.marks = String(this.items.filter((item) => item.ref.id !== undefined).length);
     this.view.overlay.dataset.unsent = String(this.items.filter((item) => item.pending).length);

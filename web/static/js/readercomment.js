@@ -16,7 +16,10 @@ function commentItem(c) {
     ' ',
     h('span', { text: c.text }),
     c.handling
-      ? h('span', { class: `badge badge-${c.handling === 'accepted' ? 'ok' : 'neutral'}`, i18n: `reader.handling.${c.handling}` })
+      ? h('span', {
+          class: `badge badge-${c.handling === 'accepted' ? 'ok' : 'neutral'}`,
+          i18n: `reader.handling.${c.handling}`,
+        })
       : null,
     c.answer ? h('p', { class: 'comment-answer', text: c.answer }) : null,
   );

@@ -29,7 +29,9 @@ export function distance(mark, [x, y], ratio) {
       : Math.min(...points.slice(1).map((p, i) => toSegment(point, at(points[i]), at(p))));
   if (mark.kind === 'ink') return Math.min(...mark.data.strokes.map(polyline));
   if (mark.kind === 'arrow') return polyline([mark.data.start, mark.data.end]);
-  if (mark.kind === 'highlight') return Math.min(...mark.data.rects.map(([x0, y0, x1, y1]) => toRect(point, [x0, y0 * ratio, x1, y1 * ratio])));
+  if (mark.kind === 'highlight') {
+    return Math.min(...mark.data.rects.map(([x0, y0, x1, y1]) => toRect(point, [x0, y0 * ratio, x1, y1 * ratio])));
+  }
   if (mark.kind === 'note') return polyline([mark.data.at]);
   return Infinity;
 }
@@ -72,8 +74,8 @@ export class AnnotationEditor {
 
   tap(e) {
     if (this.layer.tool !== 'read' || e.target.closest('.pin, .note-form')) return;
-    const found = hitMark(this.layer.items.filter((item) => this.own(item)), this.layer.view.fraction(e), this.layer.view.ratio);
-    this.select(found);
+    const mine = this.layer.items.filter((item) => this.own(item));
+    this.select(hitMark(mine, this.layer.view.fraction(e), this.layer.view.ratio));
   }
 
   select(item) {
@@ -160,16 +162,23 @@ export class AnnotationEditor {
     if (this.selected && !item) this.selected = null; // gone (deleted elsewhere, or another page)
     const button = (key, label, click, extra = {}) =>
       h('button', { type: 'button', class: 'btn btn-small', 'data-key': key, i18n: label, on: { click }, ...extra });
+    const what = item ? t(`reader.kind.${item.mark.kind}`) : '';
     patch(
       this.el,
       item
         ? [
-            h('span', { class: 'annot-selected', 'data-testid': 'annot-selected', text: t('reader.selected', { what: t(`reader.kind.${item.mark.kind}`) }) }),
+            h('span', { class: 'annot-selected', 'data-testid': 'annot-selected', text: t('reader.selected', { what }) }),
             item.mark.kind === 'note' ? button('annot-edit', 'reader.edit', () => this.editNote()) : null,
-            button('annot-delete', 'reader.delete', () => this.remove(), { class: 'btn btn-small btn-danger', title: t('reader.deleteHint') }),
+            button('annot-delete', 'reader.delete', () => this.remove(), {
+              class: 'btn btn-small btn-danger',
+              title: t('reader.deleteHint'),
+            }),
           ]
         : null,
-      button('annot-undo', 'reader.undo', () => this.undo(), { disabled: !this.history.length, title: t('reader.undoHint') }),
+      button('annot-undo', 'reader.undo', () => this.undo(), {
+        disabled: !this.history.length,
+        title: t('reader.undoHint'),
+      }),
     );
   }
 }
