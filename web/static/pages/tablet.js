@@ -1,7 +1,8 @@
 // Delegate tablet: read the packet (follow the presenter or browse freely and come back, annotate, comment
-// on drafts; reader.js), check in, ask to speak or withdraw, vote in the open poll (and change the vote
-// while the poll allows). Commands and annotations written offline wait in their outboxes, marked "not yet
-// sent", and go out on reconnect; the pages already opened stay readable offline.
+// on drafts; reader.js), check in, ask to speak or withdraw (speakercard.js), vote in the open poll (and
+// change the vote while the poll allows). Commands, annotation changes and comments written offline wait in
+// their outboxes, marked "not yet sent", and go out on reconnect; the pages already opened stay readable
+// offline.
 import { fmtTime, t } from '../js/i18n.js';
 import { joinMeeting, liveHead, pendingTag, whenState } from '../js/liveui.js';
 import { lastClosedPoll, openPoll } from '../js/livestate.js';
