@@ -5,12 +5,17 @@ annotations, form fields and the catalog), actions of type JavaScript or Launch 
 ``javascript:`` (as ``/OpenAction``, ``/A``, ``/Next`` or inside arrays), any ``/JS`` entry, the
 document-level ``/Names /JavaScript`` tree and XFA forms (whose XML can hold scripts). Links whose
 action is removed stay as inert rectangles. The copy is written unencrypted and without the orphans.
+
+A file with nothing to remove (and that MuPDF did not have to repair) is delivered byte for byte as it
+was uploaded: rewriting it would gain nothing and would break its digital signatures (chữ ký số), which
+readers must be able to verify in the copy they download.
 """
 # mypy: allow-untyped-calls
 
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,17 +69,24 @@ def sanitize_pdf(src: Path, dst: Path) -> int:
         pointing = _pointing_at(bad)
         objects = {x: v if v is not None else _parsed(doc, x, only_if=pointing) for x, v in suspects.items()}
         cleaner = _Cleaner(bad)
+        changed = False
         for xref, value in objects.items():
             if not isinstance(value, dict):
                 continue
             if doc.xref_is_stream(xref):
                 for key, new in cleaner.stream_changes(value):
                     doc.xref_set_key(xref, key, new)
+                    changed = True
             elif xref in bad:
                 doc.update_object(xref, "<<>>")
                 cleaner.removed += 1
+                changed = True
             elif (cleaned := cleaner.clean(value)) != value:
                 doc.update_object(xref, dumps(cleaned))
+                changed = True
+        if not changed and not doc.is_repaired and not (doc.metadata or {}).get("encryption"):
+            shutil.copyfile(src, dst)  # nothing to remove: the upload as it is (signatures stay valid)
+            return 0
         doc.save(dst, garbage=1, deflate=True, encryption=mupdf.PDF_ENCRYPT_NONE)
         return cleaner.removed
 

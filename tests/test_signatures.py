@@ -145,10 +145,23 @@ def test_an_uploaded_signed_pdf_lists_its_signer_intact_and_trusted_under_the_ro
     assert one["trusted"] and one["trust_problem"] is None and one["signed_at"].startswith("20")
 
 
-def test_without_its_root_a_sound_signature_is_intact_but_not_trusted(
+def test_the_copy_delegates_download_of_a_signed_pdf_is_the_signed_file_itself(
     client: TestClient, tmp_path: Path
 ) -> None:
     signed, _ = signed_upload(tmp_path)
+    sec = login(client, "secretary")
+    doc = published(client, sec, write(tmp_path / "signed.pdf", signed))
+    r = client.get(f"/api/documents/{doc}/file", headers=login(client, "delegate01"))
+    assert r.status_code == 200 and r.content == signed  # not rewritten: its signature still verifies
+    [signature] = PdfFileReader(io.BytesIO(r.content)).embedded_signatures
+    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[]))
+    assert status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+
+
+def test_without_its_root_a_sound_signature_is_intact_but_not_trusted(
+    client: TestClient, tmp_path: Path
+) -> None:
+    signed, bundle = signed_upload(tmp_path)
     sec = login(client, "secretary")
     doc = published(client, sec, write(tmp_path / "signed.pdf", signed))
     [one] = signatures(client, sec, doc)["signatures"]
@@ -159,7 +172,7 @@ def test_without_its_root_a_sound_signature_is_intact_but_not_trusted(
 def test_altered_bytes_and_an_appended_page_are_reported_per_version(
     client: TestClient, tmp_path: Path
 ) -> None:
-    signed, _ = signed_upload(tmp_path)
+    signed, bundle = signed_upload(tmp_path)
     sec = login(client, "secretary")
     doc = published(client, sec, write(tmp_path / "signed.pdf", signed))
     r = new_version(client, sec, doc, altered_inside_signed_range(signed))
@@ -189,7 +202,7 @@ def test_a_pdf_without_signatures_lists_none(client: TestClient, tmp_path: Path)
 def test_a_malformed_signature_is_reported_broken_not_a_server_error(
     client: TestClient, tmp_path: Path
 ) -> None:
-    signed, _ = signed_upload(tmp_path)
+    signed, bundle = signed_upload(tmp_path)
     sec = login(client, "secretary")
     doc = published(client, sec, write(tmp_path / "bad.pdf", signed.replace(b"/ByteRange", b"/ByteRangX")))
     [one] = signatures(client, sec, doc)["signatures"]
@@ -207,7 +220,7 @@ def test_the_minutes_this_demo_signed_check_as_trusted_once_uploaded(
 
 
 def test_signatures_are_as_confidential_as_the_document(client: TestClient, tmp_path: Path) -> None:
-    signed, _ = signed_upload(tmp_path)
+    signed, bundle = signed_upload(tmp_path)
     sec = login(client, "secretary")
     reader = person_of(client, "delegate02")
     doc = published(
