@@ -2,8 +2,8 @@
 did it fail, or can the person not be reached at all; and sending it again to those it did not reach.
 
 An invitation is a notification of kind ``invitation`` (``meetings.notify``), written by the scheduler when
-the meeting is published and by ``resend`` here. A participant's state comes from their latest invitation
-and its deliveries (``invitation_state``, pure).
+the meeting is published, to whoever joins it after that (``meetings.jobs_roster``), and by ``resend`` here.
+A participant's state comes from their latest invitation and its deliveries (``invitation_state``, pure).
 """
 
 from __future__ import annotations
