@@ -204,8 +204,16 @@ class Leg:
             pid = ((vp8.picture_id or 0) + seg.pid_offset) & 0x7FFF
             tl0 = ((vp8.tl0picidx or 0) + seg.tl0_offset) & 0xFF
             if seg.pid_offset or seg.tl0_offset:
-                descriptor = rewrite_vp8_descriptor(payload, vp8, pid, tl0)
-                body = memoryview(payload)[vp8.header_size :]
+                shared = p.descriptors
+                if shared is None:
+                    shared = p.descriptors = {}
+                rewritten = shared.get((pid, tl0))
+                if rewritten is None:
+                    rewritten = shared[pid, tl0] = (
+                        rewrite_vp8_descriptor(payload, vp8, pid, tl0),
+                        memoryview(payload)[vp8.header_size :],
+                    )
+                descriptor, body = rewritten
             if newest:
                 self._next_pid, self._next_tl0 = (pid + 1) & 0x7FFF, (tl0 + 1) & 0xFF
         layout = self._layout

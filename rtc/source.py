@@ -33,6 +33,9 @@ class MediaPacket:
     vp8: Vp8Info | None
     level: tuple[bool, int] | None
     arrival: float
+    # VP8 descriptors rewritten for the legs, by (picture id, TL0PICIDX): legs that entered this source at
+    # the same keyframe share one, built by the first of them
+    descriptors: dict[tuple[int, int], tuple[bytes, memoryview]] | None = None
 
 
 @dataclass(frozen=True)

@@ -245,3 +245,30 @@ def test_each_header_carries_the_leg_s_fields_and_negotiated_extensions(
     assert parse_extensions(packet.extension_profile, packet.extension) == expected
     assert (packet.extension_profile is None) is (not expected)
     assert leg.retransmit([seq], now + 1) == [data]
+
+
+def test_legs_that_switched_at_different_times_each_keep_their_own_picture_ids() -> None:
+    """Legs share the rewritten VP8 descriptor of a packet only when they rewrite it alike."""
+    first = VideoSender(ssrc=1, seq=10, ts=0, picture_id=1000, ident=1, gop=1)
+    second = VideoSender(ssrc=2, seq=500, ts=0, picture_id=20000, ident=2, gop=1)
+    sources = {"1:video": Source("1:video", 1, VP8), "2:video": Source("2:video", 2, VP8)}
+    plans: dict[str, list[str | None]] = {  # frame by frame; "b" pauses three frames before the second
+        "a": [*["1:video"] * 3, *["2:video"] * 9],
+        "b": [*["1:video"] * 3, *[None] * 3, *["2:video"] * 6],
+    }
+    legs = {name: Leg(FMT) for name in plans}
+    out: dict[str, list[bytes]] = {name: [] for name in plans}
+    for frame in range(12):
+        for name, leg in legs.items():
+            leg.select(plans[name][frame])
+        for key, sender in (("1:video", first), ("2:video", second)):
+            for packet in sender.next_frame():
+                media = sources[key].receive(packet, frame / 30)
+                assert media is not None
+                for name, leg in legs.items():
+                    if leg.source == key and (data := leg.forward(media, frame / 30)) is not None:
+                        out[name].append(data)
+    for packets in out.values():
+        pids = [parse_vp8(RtpPacket.parse(p).payload).picture_id for p in packets]
+        assert pids[::3] == [(1000 + i) % 32768 for i in range(len(packets) // 3)]
+    assert len(out["a"]) == 36 and len(out["b"]) == 27
