@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import fractions
 import json
 import math
 import os
 import pickle
+import signal
 import socket
 import statistics
 import subprocess
@@ -169,11 +171,25 @@ class Transcoder:
         return pc.localDescription.sdp
 
 
+async def watch_lag(lags: list[float], every: float = 0.005) -> None:
+    """How late the event loop runs a timer: about what a packet reaching the relay's socket waits before
+    the relay reads it (libuv timers have a 1 ms resolution)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + every
+        await asyncio.sleep(every)
+        lags.append(loop.time() - due)
+        if len(lags) > 100_000:
+            del lags[:50_000]
+
+
 async def serve(mode: str, port: int) -> None:
     hook.use_host_addresses(["127.0.0.1"])
     relay = Relay() if mode == "forward" else None
     transcoder = Transcoder() if mode == "transcode" else None
     done = asyncio.Event()
+    lags: list[float] = []
+    watcher = asyncio.create_task(watch_lag(lags))
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while line := await reader.readline():
@@ -192,7 +208,9 @@ async def serve(mode: str, port: int) -> None:
                 await room.replan()
             elif msg["op"] == "cpu":
                 t = os.times()
-                reply["cpu"] = t.user + t.system
+                reply["cpu"], reply["system"] = t.user + t.system, t.system
+                reply["lag"] = [pct(lags, 0.5), pct(lags, 0.99)] if lags else [None, None]
+                lags.clear()
                 if relay is not None and MEETING in relay.rooms:
                     room = relay.rooms[MEETING]
                     reply["forwarded"] = room.forwarded
@@ -209,6 +227,7 @@ async def serve(mode: str, port: int) -> None:
     sys.stdout.flush()
     await done.wait()
     server.close()
+    watcher.cancel()
     if relay is not None:
         await relay.close()
 
@@ -437,6 +456,24 @@ async def load_child(
     await peers.close()
 
 
+def sample_cpu(every: float = 0.001) -> collections.Counter[str]:
+    """Python stacks sampled every ``every`` seconds of this process's CPU time (SIGPROF), so time spent
+    waiting for a core is not counted; a sample inside a C call lands on the Python line that made it."""
+    samples: collections.Counter[str] = collections.Counter()
+
+    def sample(signum: int, frame: Any) -> None:
+        stack: list[str] = []
+        while frame is not None and len(stack) < 12:
+            code = frame.f_code
+            stack.append(f"{Path(code.co_filename).name}:{code.co_name}:{frame.f_lineno}")
+            frame = frame.f_back
+        samples[";".join(reversed(stack))] += 1
+
+    signal.signal(signal.SIGPROF, sample)
+    signal.setitimer(signal.ITIMER_PROF, every, every)
+    return samples
+
+
 def say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -552,12 +589,13 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
     relay: subprocess.Popen[Any] | Child
     if mode == "janus":
         relay = janus.start(work / f"janus-{port}", port)
-        pid = relay.pid
+        pid = relay_pid = relay.pid
 
         def cpu() -> dict[str, Any]:
             return {"cpu": janus.cpu_seconds(pid)}
     else:
         relay = Child(["--serve", mode, "--port", str(port)], work / f"relay-{port}.log")
+        relay_pid = relay.proc.pid
         relay.expect()
         control = SyncControl(port)
         cpu = partial(control.ask, op="cpu")
@@ -574,13 +612,18 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
         for child in children[1:]:
             child.expect()
         time.sleep(2.5)  # every leg past a keyframe (the clip has one every 2 s), encoders settled
-        before, dropped = cpu(), udp_dropped()
+        load_pids = [child.proc.pid for child in children]
+        before, held = cpu(), (udp_drops([relay_pid]), udp_drops(load_pids))
         for child in children:
             child.tell("start")
         time.sleep(seconds)
         for child in children:
             child.tell("stop")
-        after, dropped = cpu(), udp_dropped() - dropped
+        after = cpu()
+        dropped = (
+            dropped_since(held[0], udp_drops([relay_pid])),
+            dropped_since(held[1], udp_drops(load_pids)),
+        )
         results = [json.loads(child.expect()) for child in children]
     finally:
         for child in children:
@@ -602,6 +645,9 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
         "mode": mode,
         "legs": legs,
         "relay_cpu_pct": 100 * relay_cpu / elapsed,
+        "relay_system_cpu_pct": (
+            100 * (after["system"] - before["system"]) / elapsed if "system" in after else None
+        ),
         "relay_cpu_pct_per_leg": 100 * relay_cpu / elapsed / legs,
         "us_per_forwarded_packet": 1e6 * relay_cpu / forwarded if forwarded else None,
         "load_cpu_pct": 100 * sum(r["cpu"] for r in results) / elapsed,
@@ -611,17 +657,41 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
         "latency_p99_ms": 1000 * pct(latency, 0.99) if latency else None,
         "relay_delay_p50_ms": _ms(after.get("delay", [None])[0]),
         "relay_delay_p99_ms": _ms(after.get("delay", [None, None])[1]),
-        "udp_dropped": dropped,
+        "relay_lag_p50_ms": _ms(after.get("lag", [None])[0]),
+        "relay_lag_p99_ms": _ms(after.get("lag", [None, None])[1]),
+        "udp_dropped_relay": dropped[0],
+        "udp_dropped_load": dropped[1],
         "publishers_left": None if "publishers" not in after else 2 - len(after["publishers"]),
     }
 
 
-def udp_dropped() -> int:
-    """Datagrams the kernel dropped because a receiving socket's buffer was full (this network namespace)."""
-    lines = [
-        line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")
-    ]
-    return int(dict(zip(lines[0], lines[1], strict=True))["RcvbufErrors"])
+def udp_drops(pids: list[int]) -> dict[str, int]:
+    """Datagrams dropped so far at full receive buffers, by socket inode, for the UDP sockets these processes
+    hold (the ``drops`` column of /proc/net/udp): so the relay's drops and the load's are told apart."""
+    drops: dict[str, int] = {}
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            drops[fields[9]] = int(fields[12])
+    held: dict[str, int] = {}
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except FileNotFoundError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:[") and link[8:-1] in drops:
+                held[link[8:-1]] = drops[link[8:-1]]
+    return held
+
+
+def dropped_since(before: dict[str, int], after: dict[str, int]) -> int:
+    """Drops during a window, on the sockets still open at its end."""
+    return sum(n - before.get(inode, 0) for inode, n in after.items())
 
 
 def failed(mode: str, legs: int, exc: Exception) -> dict[str, Any]:
@@ -655,9 +725,10 @@ def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
 def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
     print(
         "| relay | legs | relay CPU, % of a core | CPU per leg | µs CPU per packet out | loss | Mbps per leg "
-        "| one-way p50 / p99 ms | added per hop p50 / p99 ms | load generator CPU | UDP drops |"
+        "| one-way p50 / p99 ms | added per hop p50 / p99 ms | inside the relay p50 / p99 ms "
+        "| relay loop lag p50 / p99 ms | load generator CPU | UDP drops relay / load |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     names = {
         "forward": "Cầu Họp (forwarding)",
         "transcode": "aiortc MediaRelay (transcoding)",
@@ -665,7 +736,7 @@ def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
     }
     for r in rows:
         if "failed" in r:
-            print(f"| {names[r['mode']]} | {r['legs']} | failed: {r['failed']} |||||||||")
+            print(f"| {names[r['mode']]} | {r['legs']} | failed: {r['failed']} |||||||||||")
             continue
         if r.get("publishers_left"):
             r["note"] = f"{r['publishers_left']} publisher(s) disconnected during the run"
@@ -679,7 +750,9 @@ def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
             f"| {r['relay_cpu_pct_per_leg']:.2f}% "
             f"| {fmt(r['us_per_forwarded_packet'], 0)} | {fmt(r['loss_pct'], 2, '%')} "
             f"| {r['mbps_per_leg']:.2f} | {fmt(r['latency_p50_ms'])} / {fmt(r['latency_p99_ms'])} | {added} "
-            f"| {r['load_cpu_pct']:.0f}% | {r['udp_dropped']} |"
+            f"| {fmt(r['relay_delay_p50_ms'], 2)} / {fmt(r['relay_delay_p99_ms'], 2)} "
+            f"| {fmt(r['relay_lag_p50_ms'], 2)} / {fmt(r['relay_lag_p99_ms'], 2)} "
+            f"| {r['load_cpu_pct']:.0f}% | {r['udp_dropped_relay']} / {r['udp_dropped_load']} |"
         )
 
 
@@ -741,7 +814,7 @@ def main() -> None:
     )
     parser.add_argument("--legs", default="20,60,100,150", help="receiving legs through the forwarding relay")
     parser.add_argument("--seconds", type=float, default=8.0, help="measurement window per run")
-    parser.add_argument("--transcode-legs", type=int, default=4)
+    parser.add_argument("--transcode-legs", type=int, default=4, help="0 to skip the transcoding relay")
     parser.add_argument("--janus-legs", default="20,150", help="legs through Janus ('' to skip)")
     parser.add_argument("--serve", choices=["forward", "transcode"], help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["publish", "receive"], help=argparse.SUPPRESS)
@@ -755,7 +828,13 @@ def main() -> None:
     args = parser.parse_args()
     uvloop.install()  # as under `cauhop serve` (uvicorn picks uvloop when installed), and a cheaper load
     if args.serve:
+        profile_to = os.environ.get("CAUHOP_RELAY_PROFILE")  # a file: where the relay's CPU time goes
+        samples = sample_cpu() if profile_to else None
         asyncio.run(serve(args.serve, args.port))
+        if profile_to and samples is not None:
+            Path(f"{profile_to}.{args.port}").write_text(
+                "".join(f"{n} {stack}\n" for stack, n in samples.most_common())
+            )
         return
     if args.child:
         frames = read_clip(args.clip)
@@ -768,6 +847,8 @@ def main() -> None:
     if args.janus_run:  # inside the private network namespace (see relay_janus)
         say(json.dumps(one_load("janus", int(args.legs), args.seconds, args.clip, args.janus_run)))
         return
+    # a SIGTERM (``timeout``) unwinds like an error: every child is stopped and the work folder removed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     began, load_before = time.time(), load_average()
     with tempfile.TemporaryDirectory(prefix="cauhop-bench-relay-") as tmp:
         work = Path(tmp)
@@ -777,7 +858,9 @@ def main() -> None:
         base = json.loads(probe.expect())
         probe.stop()
         print(f"direct (no relay): {base}", file=sys.stderr, flush=True)
-        plan = [("forward", int(n)) for n in args.legs.split(",")] + [("transcode", args.transcode_legs)]
+        plan = [("forward", int(n)) for n in args.legs.split(",")]
+        if args.transcode_legs > 0:
+            plan.append(("transcode", args.transcode_legs))
         why_not = janus.missing()
         if args.janus_legs and why_not is None:
             plan += [("janus", int(n)) for n in args.janus_legs.split(",")]
