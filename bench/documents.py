@@ -314,9 +314,29 @@ def main() -> None:
         return
     began, load_before = time.time(), load_average()
     tmp = Path(tempfile.mkdtemp(prefix="bench-documents-"))
-    data_dir, url = tmp / "data", f"sqlite:///{tmp / 'bench.sqlite3'}"
     rows: list[tuple[str, str, str]] = []
     print(f"setting up in {tmp} …", file=sys.stderr)
+    server, port, data_dir = start_demo_server(tmp)
+    base, host = f"http://127.0.0.1:{port}", "127.0.0.1"
+    try:
+        run(args, base, host, port, server.pid, tmp, data_dir, rows)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(
+        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}, {time.time() - began:.0f} s; ", end=""
+    )
+    print(f"load average before {load_before}, after {load_average()} ({os.cpu_count()} cores)\n")
+    print("| measure | result | target |\n|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+
+
+def start_demo_server(tmp: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """The demo province and its agenda seeded in ``tmp`` (SQLite), and a `cauhop serve --demo` on a free
+    loopback port, answering; the process, its port and its data folder."""
+    data_dir, url = tmp / "data", f"sqlite:///{tmp / 'bench.sqlite3'}"
     upgrade(url)
     engine = make_engine(url)
     with transaction(engine) as s:
@@ -338,26 +358,14 @@ def main() -> None:
         "warning",
     ]
     server = subprocess.Popen(cli, env=env, cwd=ROOT)
-    base, host = f"http://127.0.0.1:{port}", "127.0.0.1"
-    try:
-        for _ in range(300):
-            try:
-                http(base, "GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        run(args, base, host, port, server.pid, tmp, data_dir, rows)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(60)
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(
-        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}, {time.time() - began:.0f} s; ", end=""
-    )
-    print(f"load average before {load_before}, after {load_average()} ({os.cpu_count()} cores)\n")
-    print("| measure | result | target |\n|---|---|---|")
-    for name, value, target in rows:
-        print(f"| {name} | {value} | {target} |")
+    for _ in range(600):
+        try:
+            http(f"http://127.0.0.1:{port}", "GET", "/healthz")
+            return server, port, data_dir
+        except OSError:
+            time.sleep(0.1)  # polling for the server to answer, with a bound
+    server.kill()
+    raise SystemExit("the server did not answer within 60 s")
 
 
 def run(

@@ -43,14 +43,18 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from documents import Conn, PeakMemory, http, load_average, rss_mb, upload  # noqa: E402
+from documents import (  # noqa: E402
+    Conn,
+    PeakMemory,
+    http,
+    load_average,
+    multipart,
+    rss_mb,
+    start_demo_server,
+    upload,
+)
 
 from docs_store.demo_pdfs import write_demo_agenda  # noqa: E402
-from docs_store.demo_seed import seed_demo_documents  # noqa: E402
-from meetings.clock import utcnow  # noqa: E402
-from meetings.db import make_engine, transaction  # noqa: E402
-from meetings.demo import seed_demo  # noqa: E402
-from meetings.migrate import upgrade  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 
 WIDTH = 1280
@@ -209,38 +213,11 @@ def main() -> None:
         return
     began, load_before = time.time(), load_average()
     tmp = Path(tempfile.mkdtemp(prefix="bench-publish-"))
-    data_dir, url = tmp / "data", f"sqlite:///{tmp / 'bench.sqlite3'}"
     print(f"setting up in {tmp} …", file=sys.stderr)
-    upgrade(url)
-    engine = make_engine(url)
-    with transaction(engine) as s:
-        seed_demo(s, utcnow())
-    with transaction(engine) as s:
-        seed_demo_documents(s, 1, data_dir, utcnow())
-    engine.dispose()
-    port = free_port()
-    env = {**os.environ, "DATA_DIR": str(data_dir), "DATABASE_URL": url}
-    cli = [
-        sys.executable,
-        "-m",
-        "cauhop_cli",
-        "serve",
-        "--demo",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(cli, env=env, cwd=ROOT)
+    server, port, _ = start_demo_server(tmp)
     bare: subprocess.Popen[bytes] | None = None
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                http(base, "GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
         sec = http(base, "POST", "/api/auth/login", body={"username": "secretary", "password": "demo"})[
             "access_token"
         ]
@@ -335,8 +312,6 @@ async def _fetch(port: int, path: str, token: str) -> bytes:
 
 
 def upload_version(base: str, token: str, doc_id: int, pdf: Path) -> None:
-    from documents import multipart
-
     http(base, "POST", f"/api/documents/{doc_id}/versions", token, form=multipart({}, pdf))
 
 
