@@ -11,8 +11,9 @@ The same client processes hold one socket to each server per simulated tablet. P
 the two servers (which one goes first alternates too), so load from the rest of the machine hits both alike;
 the first turns of each are a warm-up and not counted. Latency is measured on the machine-wide monotonic clock
 from just before the driver's send to each client's receive. Both servers ping every socket every 20 s (the
-keepalive defaults of uvicorn and of `websockets`). Prints p50/p99 for both and the ratios, and the CPU time each
-server process used over the measured turns (less at the mercy of the machine's other load than latency is).
+keepalive defaults of uvicorn and of `websockets`). Prints p50/p99 for both and the ratios, and the CPU time
+each server process used over the measured turns (less at the mercy of the machine's other load than latency
+is).
 
     .venv/bin/python bench/fanout.py [--clients 1000] [--procs 4] [--turns 30] [--warmup 5]
 """
