@@ -85,7 +85,6 @@ def create_app(settings: Settings | None = None, rtc: RtcSettings | None = None)
         app.state.jobs.start()
         try:
             async with rtc_lifespan(app, rtc):
-                gc.collect()
                 gc.freeze()  # what start-up built lives as long as the app: the collections meanwhile skip it
                 yield
         finally:
