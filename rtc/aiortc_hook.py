@@ -18,7 +18,8 @@ transport of a peer connection, below the RTP receivers and senders:
   (``allow_repeat_tx``), which is what lets a leg answer a NACK with the same packet; legs keep fewer;
 - the hot path, ``PacketTap.send_now``, does what ``_send_rtp`` does without its chain of coroutines: SRTP
   protect with the transport's ``_tx_srtp`` session, then ``sendto`` on the nominated ICE pair's socket
-  (``aioice.Connection._nominated[1]``) — only for a plain UDP pair; a TURN pair takes ``_send_rtp``. It
+  (``aioice.Connection._nominated[1]``, a dict the connection keeps for its life) — only for a plain UDP
+  pair; a TURN pair takes ``_send_rtp``. It
   calls libsrtp's ``srtp_protect`` on that session (``pylibsrtp.Session._srtp``) with a buffer of its own,
   as ``Session.protect`` does but without a fresh length cell and a type check per packet, and it reads
   the pair, the session and the socket's ``sendto`` once per nominated pair.
@@ -302,6 +303,7 @@ class PacketTap:
         self.sent = self.send_failures = self.dropped_out = self.dropped_in = 0
         self._send = transport._send_rtp
         self._fast: _FastSend | None = None
+        self._nominated: dict[int, aioice.ice.CandidatePair] = transport._transport._connection._nominated
         self._buffer = srtp_ffi.new("unsigned char[]", MAX_FAST_PACKET + SRTP_MAX_TRAILER_LEN)
         self._view = srtp_ffi.buffer(self._buffer)
         self._length = srtp_ffi.new("int *")
@@ -339,7 +341,7 @@ class PacketTap:
         transport = self.transport
         if transport._state is not State.CONNECTED:
             return None
-        pair = transport.transport._connection._nominated.get(1)
+        pair = self._nominated.get(1)
         fast = self._fast
         if fast is None or fast.pair is not pair:
             fast = self._fast = self._fast_send(pair)

@@ -70,6 +70,12 @@ def test_the_fast_send_path_reads_what_send_rtp_uses() -> None:
     assert "if self._state != State.CONNECTED:" in send
     assert "data = self._tx_srtp.protect(data)" in send and "await self.transport._send(data)" in send
     assert "active_pair = self._nominated.get(component)" in inspect.getsource(aioice.ice.Connection.sendto)
+    # send_now keeps the connection's dict of nominated pairs: it is made once and only ever changed in place
+    assert inspect.getsource(aioice.ice.Connection).count("self._nominated =") == 0
+    assert "self._nominated: dict[int, CandidatePair] = {}" in inspect.getsource(
+        aioice.ice.Connection.__init__
+    )
+    assert "self._connection = gatherer._connection" in inspect.getsource(aiortc.RTCIceTransport.__init__)
     assert "await active_pair.protocol.send_data(data, active_pair.remote_addr)" in inspect.getsource(
         aioice.ice.Connection.sendto
     )
