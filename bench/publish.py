@@ -82,10 +82,12 @@ async def tablets(
             for r in range(rounds):
                 while json.loads(await ws.recv()).get("kind") != "packet.published":
                     pass
-                status, _, body = await conn.get("/api/meetings/1/documents", auth)
+                status, _, body = await fresh_get(conn, "/api/meetings/1/documents", auth)
                 first = json.loads(body)[0]
-                status2, _, page = await conn.get(
-                    f"/api/documents/{first['id']}/pages/1?width={WIDTH}&v={first['current_version']}", auth
+                status2, _, page = await fresh_get(
+                    conn,
+                    f"/api/documents/{first['id']}/pages/1?width={WIDTH}&v={first['current_version']}",
+                    auth,
                 )
                 if status != 200 or status2 != 200 or not page.startswith(b"\x89PNG"):
                     failures.append(f"{status} {status2}")
@@ -109,6 +111,16 @@ async def tablets(
     for ws in sockets:
         await ws.close()
     out.put((done, failures))
+
+
+async def fresh_get(conn: Conn, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """A GET on the tablet's keep-alive connection, opened again if the server closed it while idle."""
+    try:
+        return await conn.get(path, headers)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        conn.close()
+        conn.writer = None
+        return await conn.get(path, headers)
 
 
 def tablet_process(*args: Any) -> None:
