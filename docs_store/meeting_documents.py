@@ -21,12 +21,11 @@ from .access import (
     check_participants,
     get_version,
     managed,
-    may_read,
     meeting_caller,
     readable,
     readers_of,
 )
-from .agenda import agenda_item, in_agenda_order
+from .agenda import agenda_item, readable_in_order
 from .audit import audit, audit_entry, document_event
 from .blobs import BlobStore
 from .models import (
@@ -53,7 +52,9 @@ def file_title(title: str) -> str:
 def list_documents(s: Session, actor: Actor, meeting_id: int) -> list[DocumentOut]:
     """The meeting's documents the caller may read, in agenda order."""
     caller = meeting_caller(s, actor, meeting_id)
-    return [_document_out(s, d, caller) for d in in_agenda_order(s, meeting_id) if may_read(s, caller, d)]
+    return [
+        _document_out(r.doc, caller, r.version, r.readers) for r in readable_in_order(s, caller, meeting_id)
+    ]
 
 
 def open_document(s: Session, actor: Actor, now: datetime, doc_id: int) -> DocumentDetail:
@@ -66,7 +67,7 @@ def open_document(s: Session, actor: Actor, now: datetime, doc_id: int) -> Docum
     ).all()
     audit(s, actor, now, "open", doc, doc.current_version)
     return DocumentDetail(
-        **_document_out(s, doc, caller).model_dump(),
+        **_one_document_out(s, doc, caller).model_dump(),
         versions=[
             VersionOut(
                 number=v.number,
@@ -85,10 +86,12 @@ def open_document(s: Session, actor: Actor, now: datetime, doc_id: int) -> Docum
     )
 
 
-def _document_out(s: Session, doc: Document, caller: Caller) -> DocumentOut:
-    version = get_version(s, doc, None)
+def _one_document_out(s: Session, doc: Document, caller: Caller) -> DocumentOut:
+    return _document_out(doc, caller, get_version(s, doc, None), readers_of(s, doc))
+
+
+def _document_out(doc: Document, caller: Caller, version: DocumentVersion, readers: set[int]) -> DocumentOut:
     assert doc.id is not None
-    readers = sorted(readers_of(s, doc)) if caller.manages else None
     deadline = from_db(doc.comment_deadline) if doc.comment_deadline else None
     return DocumentOut(
         id=doc.id,
@@ -97,7 +100,7 @@ def _document_out(s: Session, doc: Document, caller: Caller) -> DocumentOut:
         position=doc.position,
         title=doc.title,
         confidentiality=Confidentiality(doc.confidentiality),
-        readers=readers,
+        readers=sorted(readers) if caller.manages else None,
         current_version=doc.current_version,
         pages=version.pages,
         sha256=version.sha256,
@@ -172,7 +175,7 @@ def update_document(
     s.add(doc)
     s.flush()
     document_event(s, caller, doc, "document.changed", {"comment_deadline": doc.comment_deadline}, now)
-    return _document_out(s, doc, caller)
+    return _one_document_out(s, doc, caller)
 
 
 def _set_readers(s: Session, meeting: Meeting, doc: Document, person_ids: list[int]) -> None:
