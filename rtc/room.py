@@ -330,6 +330,7 @@ class Room:
                     last_plan = now
                     self._listen(now)
                     await self.replan(now)
+                    await self._ask_for_waiting(now)
                 if now - last_report >= REPORT_EVERY:
                     last_report = now
                     await self._report_upstream(now)
@@ -346,6 +347,13 @@ class Room:
                     await self._nack_upstream(peer, source, now)
         for key in self.keyframes.due(now):
             await self._pli(key)
+
+    async def _ask_for_waiting(self, now: float) -> None:
+        """A viewer still waiting for a picture keeps asking: a keyframe request lost on the way (a link
+        not yet connected, a PLI dropped) is given up after a while, but never while somebody waits."""
+        for key, legs in list(self.forwarding.items()):
+            if not self.keyframes.pending(key) and any(leg.waiting_for_keyframe for _, leg in legs):
+                await self._want_keyframe(key, now)
 
     def _listen(self, now: float) -> None:
         loudness: dict[int, float] = {}

@@ -93,6 +93,16 @@ def sees(agent: Agent, slot: int, ident: int, after: float, frames: int = 5) -> 
     return check
 
 
+async def step(what: str, waiting: Any, agents: list[Agent], servers: list[Server]) -> None:
+    """Await one step of the scenario; when it times out, say which, with what each agent and relay saw."""
+    try:
+        await waiting
+    except TimeoutError:
+        seen = [await agent.stats() for agent in agents]
+        logs = "\n".join(f"--- {s.base}:\n" + "".join(s.lines[-80:]) for s in servers)
+        raise AssertionError(f"timed out: {what}\nagents: {seen}\n{logs}") from None
+
+
 async def until(check: Callable[[], Any], within: float, what: str) -> Any:
     """Poll ``check`` (an HTTP look, as the operations board does) until it gives something true."""
     deadline = time.monotonic() + within
@@ -135,13 +145,18 @@ def test_a_commune_is_served_by_its_district_relay_and_rejoins_the_root_when_it_
                 Agent(AgentOptions(bridge_point_id=chair_bp)),
                 Agent(AgentOptions(bridge_point_id=commune_bp)),
             )
+            seen_by = ([chair, commune], [root, district])
             runs = [asyncio.create_task(a.keep_joined(to_root, stop)) for a in (chair, commune)]
             try:
-                await chair.wait_until(lambda: chair.joins == 1, 20)
+                await step("the chair joins", chair.wait_until(lambda: chair.joins == 1, 20), *seen_by)
                 assert getattr(chair.signal, "redirected_to", None) is None  # the province's own room
-                await commune.wait_until(lambda: commune.joins == 1, 20)
+                await step("the commune joins", commune.wait_until(lambda: commune.joins == 1, 20), *seen_by)
                 assert getattr(commune.signal, "redirected_to", None) == district.base
-                await commune.wait_until(sees(commune, CHAIR_SLOT, chair_bp % 256, after=0), 20)
+                await step(
+                    "the commune sees the chair through the district",
+                    commune.wait_until(sees(commune, CHAIR_SLOT, chair_bp % 256, after=0), 20),
+                    *seen_by,
+                )
 
                 async def commune_in_call_at_the_district() -> dict[str, Any] | None:
                     found = await row(root, commune_bp)  # asked of the root: the figures come over the bus
@@ -153,11 +168,19 @@ def test_a_commune_is_served_by_its_district_relay_and_rejoins_the_root_when_it_
 
                 killed = time.time()
                 await asyncio.to_thread(district.kill)
-                await commune.wait_until(lambda: commune.joins >= 2, REJOIN_WITHIN)
+                await step(
+                    "the commune rejoins",
+                    commune.wait_until(lambda: commune.joins >= 2, REJOIN_WITHIN),
+                    *seen_by,
+                )
                 assert getattr(commune.signal, "url", "").startswith(ws_url(root.base, MEETING))
                 assert getattr(commune.signal, "redirected_to", None) is None
-                await commune.wait_until(
-                    sees(commune, CHAIR_SLOT, chair_bp % 256, after=killed), REJOIN_WITHIN
+                await step(
+                    "the commune sees the chair through the root",
+                    commune.wait_until(
+                        sees(commune, CHAIR_SLOT, chair_bp % 256, after=killed), REJOIN_WITHIN
+                    ),
+                    *seen_by,
                 )
                 took = time.time() - killed
                 assert took < REJOIN_WITHIN

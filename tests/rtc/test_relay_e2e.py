@@ -146,6 +146,38 @@ def test_a_late_subscriber_gets_a_keyframe_within_a_second() -> None:
     run(scenario)
 
 
+def test_a_viewer_still_waiting_asks_again_after_its_keyframe_requests_were_lost() -> None:
+    """PLIs lost on the way (a cascade link not yet up) are given up after a while, but never while a viewer
+    still waits for its picture: once the way is open again, the picture comes without anyone acting."""
+
+    async def scenario() -> None:
+        async with call() as c:
+            await c.join(1, fps=30)
+            await c.join(2)
+            await c.room.set_chair(1)
+            watcher = c.agents[2]
+            video = c.peer("bp:1").by_kind["video"]
+            await watcher.wait_until(
+                lambda: video.gop.ready and not video.gop.complete, 20
+            )  # the cache holds one picture only
+            c.room.keyframes.give_up = 0.5
+            publisher = c.peer("bp:1").tap
+            assert publisher is not None
+            publisher.loss_out = is_rtcp  # every request to the publisher is lost
+            late = await c.join(3)
+            leg = c.peer("bp:3").slots[CHAIR].video
+            assert leg is not None
+            await watcher.wait_until(lambda: leg.keyframes_started == 1, 5)  # connected: the cached picture
+            assert leg.source == "1:video" and leg.waiting_for_keyframe  # ... then it waits for the next one
+            asked = c.room.keyframes.sent
+            await watcher.wait_until(lambda: c.room.keyframes.sent >= asked + 3, 5)  # asked, lost, asked...
+            publisher.loss_out = None
+            reopened = time.time()
+            await late.wait_until(shows(late, CHAIR, 1, frames=15, after=reopened), 3)
+
+    run(scenario)
+
+
 def drop_every(n: int, ssrc: Callable[[], int | None], dropped: set[int]) -> Callable[[bytes], bool]:
     """Drop every n-th packet of one SSRC, first transmissions only (a retransmission gets through)."""
 
