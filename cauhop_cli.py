@@ -46,9 +46,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         upgrade(settings.database_url)
     print(f"Cầu Họp on http://{settings.host}:{settings.port}  (API docs: /docs; demo mode: {settings.demo})")
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level, ws=args.ws
-    )
+    from web.ws_wire import LiveWebSocketProtocol
+
+    ws = LiveWebSocketProtocol if args.ws == "live" else args.ws  # live: each event compressed once for all
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level, ws=ws)
     return 0
 
 
@@ -166,7 +167,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--demo", action="store_true", help="demo mode: the demo password 'demo' is accepted")
     s.add_argument("--migrate", action="store_true", help="migrate the database first")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    s.add_argument("--ws", default="websockets-sansio", help="uvicorn WebSocket implementation")
+    s.add_argument(
+        "--ws",
+        default="live",
+        help="WebSocket implementation: live (uvicorn's websockets-sansio, each live event compressed once "
+        "for every tablet) or one of uvicorn's (websockets-sansio, websockets, wsproto)",
+    )
     s.set_defaults(func=cmd_serve)
     s = sub.add_parser("migrate", help="bring the database schema up to date")
     s.set_defaults(func=cmd_migrate)

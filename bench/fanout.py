@@ -1,7 +1,8 @@
 """Live fan-out: a presenter page turn from the chair's command to 1,000 connected tablets.
 
-Two servers run side by side on this machine (loopback only), both on uvloop with permessage-deflate (what
-`cauhop serve` negotiates), in processes of their own:
+Two servers run side by side on this machine (loopback only), both on uvloop with permessage-deflate, in
+processes of their own (`cauhop serve --ws live` negotiates it without server context takeover and compresses
+each event once for every socket; the bare server compresses for each socket, the `websockets` default):
   * Cầu Họp (`cauhop serve`, one process, SQLite demo in a temporary folder): the chair sends `present` over
     its WebSocket; every tablet socket receives the `live.presenter` event. Full path: auth'd socket,
     validation, permission, the log write (one transaction), the bus, per-connection ordering.
@@ -253,9 +254,7 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=4)
     parser.add_argument("--turns", type=int, default=30, help="measured page turns per server")
     parser.add_argument("--warmup", type=int, default=5, help="page turns per server not counted")
-    parser.add_argument(
-        "--ws", default="websockets-sansio", help="uvicorn WebSocket implementation for our server"
-    )
+    parser.add_argument("--ws", default="live", help="cauhop serve --ws (live: each event compressed once)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="cauhop-bench-"))

@@ -29,7 +29,7 @@ from meetings.permissions import Actor
 from web.auth import authenticate_request
 from web.errors import invalid_from, status_of
 from web.presence import PresenceTracker
-from web.ws_wire import frame_writer, send_eagerly, wire, wire_bytes
+from web.ws_wire import frame_writer, send_eagerly, wire
 
 MAX_MESSAGE = 64_000
 SNAPSHOT_GAP = 500  # further behind than this, a client gets a snapshot instead of the events
@@ -87,7 +87,7 @@ class Connection:
             return False
         self.last = message["seq"]
         try:
-            if self.write_frame is None or not self.write_frame(wire_bytes(message)):
+            if self.write_frame is None or not self.write_frame(message):
                 self.writing = send_eagerly(self.ws.send_text(wire(message)))
         except Exception:  # the socket is gone: its receive loop sees the disconnect and cleans up
             log.debug("direct write to a closed socket", exc_info=True)
