@@ -8,13 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from meetings.errors import FieldError, Invalid
-
-
-def invalid_from(exc: ValidationError, prefix: tuple[str, ...]) -> Invalid:
-    errors = [FieldError(prefix + tuple(e["loc"]), e["msg"]) for e in exc.errors()]
-    where = ".".join(str(p) for p in errors[0].loc)
-    return Invalid(f"invalid {where}: {errors[0].msg}", errors)
+from meetings.errors import invalid_from
 
 
 def parse_form(fields: Mapping[str, str], model: type[BaseModel]) -> Any:

@@ -14,13 +14,12 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from meetings.clock import from_db
-from meetings.errors import Forbidden, NotFound
+from meetings.errors import Forbidden, NotFound, invalid_from
 from meetings.permissions import Actor
 
 from .access import Caller, get_version, readable, require_page, version_number
 from .audit import audit, document_event
 from .client_keys import add_once, made_before
-from .forms import invalid_from
 from .meeting_documents import page_ref
 from .models import (
     KIND_DATA,

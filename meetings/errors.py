@@ -8,7 +8,10 @@ Each carries a ``detail`` written for the person who sent the request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class CauhopError(Exception):
@@ -46,6 +49,21 @@ class FieldError:
 
     def as_dict(self) -> dict[str, Any]:
         return {"loc": list(self.loc), "msg": self.msg}
+
+
+def invalid_from(exc: ValidationError, prefix: tuple[str, ...] = ()) -> Invalid:
+    """A pydantic ValidationError as our Invalid, naming each field by its path (``body.data.text``) with
+    pydantic's message, without the "Value error, " it puts before our validators' own words."""
+    errors = [
+        FieldError(
+            prefix + tuple(e["loc"]),
+            e["msg"].removeprefix("Value error, ") if e["type"] == "value_error" else e["msg"],
+        )
+        for e in exc.errors()
+    ]
+    first = errors[0]
+    where = ".".join(str(p) for p in first.loc) or "body"
+    return Invalid(f"invalid {where}: {first.msg}", errors)
 
 
 class InvalidRule(Invalid):

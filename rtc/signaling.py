@@ -30,7 +30,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from meetings.clock import utcnow
-from meetings.errors import CauhopError, Forbidden, NotAuthenticated
+from meetings.errors import CauhopError, Forbidden, NotAuthenticated, invalid_from
 from meetings.permissions import Actor, Role
 from rtc import aiortc_hook as hook
 from rtc import schema
@@ -41,7 +41,7 @@ from rtc.relay import Member, Peer, Relay
 from rtc.service import RtcService
 from rtc.signal_client import RELAY_SCHEME, relay_mac
 from web.auth import authenticate_request
-from web.errors import invalid_from, status_of
+from web.errors import status_of
 from web.ws import _origin_ok
 
 MAX_MESSAGE = schema.MAX_SDP + 10_000

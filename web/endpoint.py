@@ -25,11 +25,10 @@ from meetings import eventlog
 from meetings.clock import utcnow
 from meetings.config import Settings
 from meetings.db import reading, transaction
-from meetings.errors import Invalid, PayloadTooLarge
+from meetings.errors import Invalid, PayloadTooLarge, invalid_from
 from meetings.live_service import event_message
 from meetings.permissions import Actor
 from web.auth import authenticate_request
-from web.errors import invalid_from
 
 MAX_JSON_BODY = 1_000_000
 

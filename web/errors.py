@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,7 +9,6 @@ from starlette.responses import JSONResponse, Response
 from meetings.errors import (
     CauhopError,
     Conflict,
-    FieldError,
     Forbidden,
     Invalid,
     NotAuthenticated,
@@ -43,20 +40,6 @@ def body_of(exc: CauhopError) -> dict[str, object]:
     if isinstance(exc, Invalid) and exc.errors:
         body["errors"] = [e.as_dict() for e in exc.errors]
     return body
-
-
-def _message(error: ErrorDetails) -> str:
-    """pydantic's message, without the "Value error, " it puts before our validators' own words."""
-    msg = error["msg"]
-    return msg.removeprefix("Value error, ") if error["type"] == "value_error" else msg
-
-
-def invalid_from(exc: ValidationError, prefix: tuple[str, ...] = ()) -> Invalid:
-    """A pydantic ValidationError as our Invalid, naming each field by its path."""
-    errors = [FieldError(prefix + tuple(e["loc"]), _message(e)) for e in exc.errors()]
-    first = errors[0]
-    where = ".".join(str(p) for p in first.loc) or "body"
-    return Invalid(f"invalid {where}: {first.msg}", errors)
 
 
 async def cauhop_error(request: Request, exc: Exception) -> Response:

@@ -60,10 +60,9 @@ from docs_store.models import (
 from docs_store.render import ALLOWED_WIDTHS
 from docs_store.store import DocumentStore, FileRef, Grant
 from meetings.clock import utcnow
-from meetings.errors import Invalid
+from meetings.errors import Invalid, invalid_from
 from web.auth import SESSION_COOKIE, authenticate_request, bearer_token
 from web.endpoint import ApiRoute, Call, Handler
-from web.errors import invalid_from
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_FIELD = 10_000

@@ -11,11 +11,11 @@ from docs_store.minutes_pdf import sign_minutes, write_minutes
 from docs_store.signing import SigningConfigError, service_credentials
 from meetings import eventlog, live_schema, minutes, queries
 from meetings.clock import from_db
+from meetings.errors import invalid_from
 from meetings.live_service import LiveService, event_message
 from meetings.models import BridgePoint, Unit
 from meetings.permissions import require_view_meeting
 from web.endpoint import ApiRoute, Call
-from web.errors import invalid_from
 
 
 class CommandIn(BaseModel):

@@ -23,11 +23,11 @@ from meetings import eventlog, live_schema
 from meetings.bus import Subscription
 from meetings.clock import utcnow
 from meetings.db import reading
-from meetings.errors import CauhopError, Forbidden, NotAuthenticated
+from meetings.errors import CauhopError, Forbidden, NotAuthenticated, invalid_from
 from meetings.live_service import LiveService, event_message
 from meetings.permissions import Actor
 from web.auth import authenticate_request
-from web.errors import invalid_from, status_of
+from web.errors import status_of
 from web.presence import PresenceTracker
 from web.ws_wire import frame_writer, send_eagerly, wire
 
