@@ -48,10 +48,14 @@ class FloorPlan:
     chair: int | None
     video_sources: frozenset[int]
     audio_sources: frozenset[int]
+    listening: bool = False  # "auto": every room's audio comes in, so the relay hears which is loudest
 
     def paused(self, publishers: Iterable[int]) -> dict[int, tuple[bool, bool]]:
         """For each publisher: (video paused, audio paused)."""
-        return {p: (p not in self.video_sources, p not in self.audio_sources) for p in publishers}
+        return {
+            p: (p not in self.video_sources, not self.listening and p not in self.audio_sources)
+            for p in publishers
+        }
 
 
 @dataclass
@@ -85,7 +89,7 @@ class Floor:
             picks[v.key] = tuple(chosen)
         video = frozenset(p.source for ps in picks.values() for p in ps if p.video and p.source is not None)
         audio = frozenset(p.source for ps in picks.values() for p in ps if p.audio and p.source is not None)
-        return FloorPlan(picks, speaker, chair, video, audio)
+        return FloorPlan(picks, speaker, chair, video, audio, listening=self.auto)
 
     def _room(self, v: Viewer, speaker: int | None, chair: int | None) -> list[Pick]:
         me = v.bridge_point_id

@@ -103,3 +103,13 @@ def test_auto_speaker_follows_the_loudest_room_with_hysteresis() -> None:
     floor.granted = 5  # a granted floor wins over "auto"
     assert floor.speaker == 5
     assert loud.update({}, 5.0) is None  # everyone left
+
+
+def test_auto_hears_every_room_so_a_quiet_meeting_can_find_its_loudest() -> None:
+    """Rooms nobody receives are paused; under "auto" their audio keeps coming (the relay must hear who is
+    loudest), their video stays paused."""
+    viewers = [Viewer(f"bp:{bp}", bp, 2) for bp in (1, 2, 3, 4)]
+    floor = Floor(chair=1)
+    assert floor.plan(viewers, {1, 2, 3, 4}, 0.0).paused({2, 3}) == {2: (True, True), 3: (True, True)}
+    floor.auto = True
+    assert floor.plan(viewers, {1, 2, 3, 4}, 0.0).paused({2, 3}) == {2: (True, False), 3: (True, False)}

@@ -308,7 +308,15 @@ def test_auto_shows_the_loudest_room_when_nobody_holds_the_floor() -> None:
             await c.join(3, loudness=0.9)
             viewer = await c.join(4, loudness=0.02)
             await c.room.set_chair(1)
-            await c.room.set_auto(True)
+            loud = c.peer("bp:3").by_kind["audio"]
+
+            def unheard() -> bool:  # the loud room, received by nobody, is paused and its audio has stopped
+                return c.agents[3].paused == (True, True) and loud.take_loudness() is None
+
+            await viewer.wait_until(unheard, 10)
+            await c.room.set_auto(
+                True
+            )  # ... until "auto": the relay must hear every room to find the loudest
             # five encoding peers in one process: generous on a loaded 2-core machine (no latency target here)
             await viewer.wait_until(shows(viewer, SPEAKER, 3, frames=3), 30)
             assert c.room.floor.speaker == 3
