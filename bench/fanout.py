@@ -17,6 +17,7 @@ each server process used over the measured turns (less at the mercy of the machi
 is).
 
     .venv/bin/python bench/fanout.py [--clients 1000] [--procs 4] [--turns 30] [--warmup 5]
+        [--compression deflate|none]
 """
 
 from __future__ import annotations
@@ -84,7 +85,11 @@ async def _clients(
     for i in range(count):
         for server, (url, headers, greeting) in enumerate(targets):
             ws = await websockets.connect(
-                url, additional_headers=headers[i % len(headers)], open_timeout=120, ping_interval=None
+                url,
+                additional_headers=headers[i % len(headers)],
+                open_timeout=120,
+                ping_interval=None,
+                compression=COMPRESSION,
             )
             for _ in range(greeting):  # hello + snapshot from ours, nothing from the bare server
                 await ws.recv()
@@ -97,6 +102,9 @@ async def _clients(
         task.cancel()
     await asyncio.gather(*listeners, return_exceptions=True)
     out.put((received, missing))  # the sockets close with the process
+
+
+COMPRESSION: str | None = "deflate"  # what the tablets offer (--compression), set before the clients fork
 
 
 def client_process(
@@ -255,7 +263,16 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=30, help="measured page turns per server")
     parser.add_argument("--warmup", type=int, default=5, help="page turns per server not counted")
     parser.add_argument("--ws", default="live", help="cauhop serve --ws (live: each event compressed once)")
+    parser.add_argument(
+        "--compression",
+        choices=["deflate", "none"],
+        default="deflate",
+        help="what the tablets offer both servers: permessage-deflate (as browsers do) or no compression "
+        "(the full path against the wire alone)",
+    )
     args = parser.parse_args()
+    global COMPRESSION
+    COMPRESSION = None if args.compression == "none" else "deflate"
 
     tmp = Path(tempfile.mkdtemp(prefix="cauhop-bench-"))
     env = {**os.environ, "DATA_DIR": str(tmp), "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}"}
@@ -303,7 +320,7 @@ def main() -> None:
     n = (args.clients // args.procs) * args.procs * args.turns
     print(
         f"{args.clients} clients in {args.procs} processes, {args.turns} page turns per server "
-        f"(+{args.warmup} warm-up), alternating; {len(ours)}/{n} and {len(base_lat)}/{n} deliveries "
+        f"(+{args.warmup} warm-up), alternating, tablets offering compression: {args.compression}; {len(ours)}/{n} and {len(base_lat)}/{n} deliveries "
         f"measured; not delivered: {missing[0]} and {missing[1]}\n"
     )
     print("| path | p50 ms | p99 ms | max ms |")
