@@ -320,7 +320,8 @@ def main() -> None:
     n = (args.clients // args.procs) * args.procs * args.turns
     print(
         f"{args.clients} clients in {args.procs} processes, {args.turns} page turns per server "
-        f"(+{args.warmup} warm-up), alternating, tablets offering compression: {args.compression}; {len(ours)}/{n} and {len(base_lat)}/{n} deliveries "
+        f"(+{args.warmup} warm-up), alternating, tablets offering compression: {args.compression}; "
+        f"{len(ours)}/{n} and {len(base_lat)}/{n} deliveries "
         f"measured; not delivered: {missing[0]} and {missing[1]}\n"
     )
     print("| path | p50 ms | p99 ms | max ms |")

@@ -9,7 +9,9 @@
   console goes to the root relay, which receives every room sent up.
 - **Links from the plan.** A relay with an upstream in the plan opens a ``CascadeLink`` up to it as soon as
   one of its own members joins a meeting, and closes it when the last one leaves. The link is kept: when the
-  relay above fails, each new attempt plans again and goes to the relay that replaced it. Relays prove to
+  relay above fails, each new attempt plans again and goes to the relay that replaced it. A meeting whose
+  members joined while no relay above was heard (this relay had just started) is linked as soon as one is
+  (``relink``). Relays prove to
   each other that they belong to the deployment with ``SECRET_KEY`` (``signal_client.relay_credential``).
 
 A relay configured for no unit is the root (``ROOT_UNIT``, above every unit); one process alone is the root
@@ -32,6 +34,7 @@ from rtc.relay import Relay
 from rtc.signal_client import Signal, WebSocketSignal, relay_credential, ws_url
 
 ROOT_UNIT = 0  # unit ids start at 1: the place of the root relay
+RELINK_EVERY = 1.0  # seconds between looks for meetings that should be linked up and are not
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,9 @@ class CascadeService:
     # ------------------------------------------------------------------ links up
     def member_joined(self, meeting_id: int, tree: MeetingTree) -> None:
         """One of this relay's own members joined: link up if the plan gives this relay an upstream."""
+        self.trees[meeting_id] = tree
         if meeting_id in self.links or self.plan(meeting_id, tree).upstream.get(self.me.id) is None:
             return
-        self.trees[meeting_id] = tree
         link = CascadeLink(
             self.relay,
             meeting_id,
@@ -134,15 +137,29 @@ class CascadeService:
         link = self.links.get(meeting_id)
         return {p.key for p in link.feeds.values()} if link is not None else set()
 
+    def relink(self) -> None:
+        """Link up every meeting with members here and no link, where the plan now gives this relay an
+        upstream: when they joined, the relay above may not have been heard yet (this relay had just
+        started) or may have been taken as failed for a moment. Run every ``RELINK_EVERY`` seconds."""
+        for meeting_id, tree in list(self.trees.items()):
+            if meeting_id not in self.links and self._has_members(meeting_id):
+                self.member_joined(meeting_id, tree)
+
+    def _has_members(self, meeting_id: int) -> bool:
+        """Whether the meeting's room here holds members of this relay's own (not only a link's feeds)."""
+        room = self.relay.rooms.get(meeting_id)
+        return room is not None and bool(set(room.peers) - self.link_keys(meeting_id))
+
     async def member_left(self, meeting_id: int) -> None:
         """Close the link once only what came down it is left in the room."""
-        link = self.links.get(meeting_id)
-        room = self.relay.rooms.get(meeting_id)
-        if link is None or (room is not None and set(room.peers) - self.link_keys(meeting_id)):
+        if self._has_members(meeting_id):
             return
-        del self.links[meeting_id]
         self.trees.pop(meeting_id, None)
+        link = self.links.pop(meeting_id, None)
+        if link is None:
+            return
         await link.close()
+        room = self.relay.rooms.get(meeting_id)
         if room is not None:
             await self.relay.drop_if_empty(room)
 

@@ -37,7 +37,7 @@ from meetings.live_state import LiveState, apply
 from meetings.models import BridgePoint
 from meetings.permissions import Actor
 from rtc import aiortc_hook as hook
-from rtc.cascade_service import CascadeService, MeetingTree, meeting_tree, unit_exists
+from rtc.cascade_service import RELINK_EVERY, CascadeService, MeetingTree, meeting_tree, unit_exists
 from rtc.config import RtcSettings
 from rtc.registry import STATS_EVERY, RelayInfo, RelayRegistry
 from rtc.relay import Member, Peer, Relay, Room
@@ -211,6 +211,7 @@ class RtcService:
         self.feeds: dict[int, FloorFeed] = {}
         self.registry = RelayRegistry(bus, me, settings.relay_lapse, secret)
         self.cascade = CascadeService(self.registry, self.relay, secret, self.in_call)
+        self._relinking: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self.settings.host_addresses is not None:
@@ -219,12 +220,25 @@ class RtcService:
         if unit is not None and not await run_in_threadpool(self._unit_exists, unit):
             raise ValueError(f"CAUHOP_RELAY_UNIT_ID={unit}: there is no unit {unit} in the database")
         await self.registry.start()
+        self._relinking = asyncio.create_task(self._relink())
+
+    async def _relink(self) -> None:
+        while True:
+            await asyncio.sleep(RELINK_EVERY)
+            try:
+                self.cascade.relink()
+            except Exception:  # a bug here must not stop the next look
+                log.exception("cascade relink failed")
 
     def _unit_exists(self, unit_id: int) -> bool:
         with reading(self.engine) as session:
             return unit_exists(session, unit_id)
 
     async def stop(self) -> None:
+        if self._relinking is not None:
+            self._relinking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relinking
         await self.cascade.stop()
         await self.registry.stop()
         for feed in list(self.feeds.values()):

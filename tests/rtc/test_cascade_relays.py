@@ -181,3 +181,46 @@ def test_a_district_relay_links_again_to_a_root_relay_that_restarts(settings: Se
     finally:
         district.stop()
         roots[-1].stop()
+
+
+def test_a_district_relay_links_up_once_it_hears_the_root_after_its_commune_joined(
+    settings: Settings,
+) -> None:
+    """The district relay had not heard the root yet (it had just started) when the root sent it a commune:
+    with no relay above in its plan it served the commune alone. Once the root's heartbeat arrives it links
+    up by itself and the commune gets the chair's picture, nobody acting."""
+    commune_bp, district_unit = a_commune(settings)
+    chair_bp = point(settings, "BP-HG-UBND")
+    root = RelayServer(settings, None)
+    district = RelayServer(settings, district_unit)
+    root.hears(district)  # the root knows the district; the district does not know the root yet
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient() as http:
+            r = await http.post(f"{root.base}/api/auth/login", json={"username": "chair", "password": "demo"})
+            token = r.json()["access_token"]
+        chair, commune = (
+            Agent(AgentOptions(bridge_point_id=chair_bp)),
+            Agent(AgentOptions(bridge_point_id=commune_bp)),
+        )
+        try:
+            await chair.start(await WebSocketSignal(ws_url(root.base, MEETING), token).open())
+            await commune.start(await WebSocketSignal(ws_url(root.base, MEETING), token).open())
+            assert getattr(commune.signal, "redirected_to", None) == district.base
+            await commune.wait_until(
+                lambda: commune.pc is not None and commune.pc.connectionState == "connected", 20
+            )
+            assert MEETING not in district.rtc.cascade.links  # nobody above to link to
+            heard = time.time()
+            district.hears(root)
+            await commune.wait_until(sees(commune, CHAIR_SLOT, chair_bp % 256, after=heard), 20)
+            assert MEETING in district.rtc.cascade.links
+        finally:
+            for agent in (chair, commune):
+                await agent.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 90))
+    finally:
+        district.stop()
+        root.stop()
