@@ -282,18 +282,20 @@ class RtcService:
         return stats
 
     def meeting_stats(self, meeting_id: int) -> dict[str, Any]:
-        """Every live relay's room of the meeting in one: each peer with the relay that serves it (this
-        process's own figures as they are now, the others' as last published), and the live relays."""
+        """Every live relay's room of the meeting in one: each peer with the relay that serves it and that
+        relay's unit (None: the root relay; this process's own figures as they are now, the others' as last
+        published), and the live relays."""
         rooms = self.registry.room_stats(meeting_id)
         here = self.room_stats(meeting_id)
         if here is not None:
             rooms[self.registry.me.id] = here
+        units = {r.id: r.unit_id for r in self.registry.live()}
         peers = {
-            f"{relay}#{key}": {**peer, "relay": relay}
+            f"{relay}#{key}": {**peer, "relay": relay, "relay_unit_id": units.get(relay)}
             for relay, stats in rooms.items()
             for key, peer in stats["peers"].items()
         }
-        relays = sorted(r.id for r in self.registry.live())
+        relays = sorted(units)
         return {"meeting_id": meeting_id, "live": bool(rooms), "relays": relays, "peers": peers}
 
     def socket_origins(self) -> list[str]:

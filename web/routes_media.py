@@ -1,7 +1,8 @@
 """The media relays' live figures per bridge point of a meeting, for the operations board.
 
 With relays in a cascade, each relay process publishes its rooms' figures on the bus; any process answers
-for the whole meeting (``RtcService.meeting_stats``), naming the relay that serves each bridge point."""
+for the whole meeting (``RtcService.meeting_stats``), naming the relay that serves each bridge point: its URL,
+and for a district relay its unit (by id and name, for the operations board)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlmodel import col, select
 
 from meetings import queries
 from meetings.errors import Forbidden
-from meetings.models import BridgePoint
+from meetings.models import BridgePoint, Unit
 from web.endpoint import ApiRoute, Call
 
 
@@ -23,6 +24,15 @@ class MediaPoint(BaseModel):
     name: str
     in_call: bool = Field(description="connected to a media relay now")
     relay: str | None = Field(default=None, description="the relay that serves it (its public URL)")
+    relay_unit_id: int | None = Field(
+        default=None,
+        description="the unit whose relay serves it (a district relay of the cascade); None: the root relay, "
+        "or not in the call",
+    )
+    relay_unit_name: str | None = Field(
+        default=None,
+        description="that unit's name, for the operator; None: the root relay, or not in the call",
+    )
     low_bandwidth: bool = False
     rtt_ms: float | None = Field(default=None, description="round trip relay ↔ room, worst of its streams")
     loss_pct: float | None = Field(default=None, description="loss the room reports, worst of its streams")
@@ -38,7 +48,7 @@ class MediaReport(BaseModel):
     points: list[MediaPoint]
 
 
-def _point(bp: BridgePoint, peer: dict[str, Any] | None) -> MediaPoint:
+def _point(bp: BridgePoint, peer: dict[str, Any] | None, unit_names: dict[int, str]) -> MediaPoint:
     assert bp.id is not None
     if peer is None:
         return MediaPoint(bridge_point_id=bp.id, code=bp.code, name=bp.name, in_call=False)
@@ -51,12 +61,23 @@ def _point(bp: BridgePoint, peer: dict[str, Any] | None) -> MediaPoint:
         name=bp.name,
         in_call=True,
         relay=peer.get("relay"),
+        relay_unit_id=peer["relay_unit_id"],
+        relay_unit_name=unit_names.get(peer["relay_unit_id"]),
         low_bandwidth=peer["low_bandwidth"],
         rtt_ms=round(max(rtts) * 1000, 1) if rtts else None,
         loss_pct=round(max(losses) * 100, 2) if losses else None,
         bitrate_in=sum(s["bitrate"] for s in peer["sources"].values()),
         bitrate_out=sum(leg["bitrate"] for leg in legs),
     )
+
+
+def _unit_names(call: Call, unit_ids: set[int]) -> dict[int, str]:
+    """The names of the units whose relays serve the meeting's rooms (district relays of the cascade)."""
+    if not unit_ids:
+        return {}
+    with call.read() as s:
+        rows = s.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(unit_ids))).all()
+    return {unit_id: name for unit_id, name in rows if unit_id is not None}
 
 
 def meeting_media(call: Call) -> MediaReport:
@@ -72,7 +93,8 @@ def meeting_media(call: Call) -> MediaReport:
     stats = from_thread.run_sync(app.rtc.meeting_stats, meeting_id)
     # this process's own figures come last and win over another relay's older ones of the same room
     peers = {p["bridge_point_id"]: p for p in stats["peers"].values() if p["bridge_point_id"]}
-    out = [_point(bp, peers.get(bp.id)) for bp in points]
+    names = _unit_names(call, {p["relay_unit_id"] for p in peers.values()} - {None})
+    out = [_point(bp, peers.get(bp.id), names) for bp in points]
     return MediaReport(
         meeting_id=meeting_id,
         live=stats["live"],

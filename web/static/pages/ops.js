@@ -33,16 +33,34 @@ const POLL_MS = 3000;
 const HIGH_LOSS_PCT = 5;
 const CONN_KIND = { ok: 'ok', pending: 'neutral', not_tested: 'muted', failed: 'bad', no_answer: 'bad' };
 
-// The chosen meeting's live figures: bridge point id → media point / connectivity result.
-const live = { meeting: null, media: new Map(), conn: new Map() };
+// The chosen meeting's live figures: bridge point id → media point / connectivity result; the live relays.
+const live = { meeting: null, media: new Map(), conn: new Map(), relays: [] };
+
+// Which relay serves a room in the call, once the deployment has several (a cascade): the province's (root)
+// relay, or a district's, named by its unit.
+function relayNote(m) {
+  if (!m.in_call || !m.relay || live.relays.length < 2) return null;
+  if (m.relay_unit_id === null) {
+    return h('small', { class: 'live-relay', 'data-relay-unit': 'root', i18n: 'ops.live.viaProvince' });
+  }
+  const name = m.relay_unit_name ?? `#${m.relay_unit_id}`;
+  return h('small', {
+    class: 'live-relay',
+    'data-relay-unit': m.relay_unit_id,
+    i18n: 'ops.live.viaRelay',
+    vars: { name },
+  });
+}
 
 function stateCell(bp) {
   const m = live.media.get(bp.id);
   if (!m) return h('span', { class: 'muted', text: '—' });
-  return h('span', {
+  const badge = h('span', {
     class: `badge ${m.in_call ? 'badge-ok live-in-call' : 'badge-muted'}`,
     i18n: m.in_call ? 'ops.live.inCall' : 'ops.live.out',
   });
+  const note = relayNote(m);
+  return note ? [badge, ' ', note] : badge;
 }
 
 function statsCell(bp) {
@@ -206,6 +224,7 @@ start(async () => {
     const forbidden = media.status === 'rejected' && media.reason instanceof ApiError && media.reason.status === 403;
     patch(liveNote, forbidden ? h('span', { i18n: 'ops.live.forbidden' }) : null);
     live.media = new Map(media.status === 'fulfilled' ? media.value.points.map((p) => [p.bridge_point_id, p]) : []);
+    live.relays = media.status === 'fulfilled' ? media.value.relays : [];
     live.conn = new Map(conn.status === 'fulfilled' ? conn.value.results.map((c) => [c.bridge_point_id, c]) : []);
     showLive();
     if (!forbidden) timer = setTimeout(poll, POLL_MS);
@@ -215,6 +234,7 @@ start(async () => {
     live.meeting = Number(meeting.value) || null;
     live.media = new Map();
     live.conn = new Map();
+    live.relays = [];
     showLive();
     poll();
   };
