@@ -126,7 +126,8 @@ export class Reader {
 
   key(e) {
     const step = { ArrowRight: 1, PageDown: 1, ArrowLeft: -1, PageUp: -1 }[e.key];
-    if (step && !e.altKey && !e.ctrlKey) {
+    const typing = e.target.closest('input, textarea, select, [contenteditable]'); // a note being written
+    if (step && !typing && !e.altKey && !e.ctrlKey) {
       e.preventDefault();
       this.turn(step);
     }

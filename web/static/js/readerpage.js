@@ -1,6 +1,6 @@
 // One page of a document on screen: the page image (srcset over the widths the server renders, so the
-// browser takes the sharpest it needs), zoom (buttons, ctrl + wheel, pinch), and an overlay on which the
-// annotations are drawn in page fractions.
+// browser takes the sharpest it needs), zoom (buttons, + / − keys, ctrl + wheel, pinch), and an overlay on
+// which the annotations are drawn in page fractions.
 import { pageView } from './docpanel.js';
 import { t } from './i18n.js';
 import { h, patch } from './ui.js';
@@ -43,8 +43,11 @@ export class PageView extends EventTarget {
       this.sheet.dataset.loaded = 'true';
     });
     this.stage.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
+    this.stage.addEventListener('keydown', (e) => this.zoomKey(e));
     this.stage.addEventListener('touchstart', (e) => this.pinchStart(e), { passive: true });
     this.stage.addEventListener('touchmove', (e) => this.pinchMove(e), { passive: false });
+    this.stage.addEventListener('touchend', (e) => this.pinchEnd(e));
+    this.stage.addEventListener('touchcancel', (e) => this.pinchEnd(e));
     new ResizeObserver(() => this.layout()).observe(this.stage);
   }
 
@@ -84,19 +87,33 @@ export class PageView extends EventTarget {
     this.dispatchEvent(new Event('layout'));
   }
 
+  // `focus`: the point of the stage (from its top left corner) that stays on the same spot of the page.
   setZoom(zoom, focus = null) {
     const next = Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, zoom));
     if (Math.abs(next - this.zoom) < 0.001) return;
-    const stage = this.stage;
-    const fx = focus ? focus.x : stage.clientWidth / 2;
-    const fy = focus ? focus.y : stage.clientHeight / 2;
-    const px = (stage.scrollLeft + fx) / (this.zoom || 1);
-    const py = (stage.scrollTop + fy) / (this.zoom || 1);
+    const at = focus || { x: this.stage.clientWidth / 2, y: this.stage.clientHeight / 2 };
+    const spot = this.spotAt(at);
     this.zoom = next;
     this.layout();
-    stage.scrollLeft = px * next - fx;
-    stage.scrollTop = py * next - fy;
+    if (spot) this.keep(spot, at);
     this.renderZoom();
+  }
+
+  // The spot of the page (fractions of its width and height) under a point of the stage, or null.
+  spotAt(at) {
+    if (!this.shown || !this.sheet.isConnected) return null;
+    const page = this.sheet.getBoundingClientRect();
+    const stage = this.stage.getBoundingClientRect();
+    if (!page.width || !page.height) return null;
+    return [(stage.left + at.x - page.left) / page.width, (stage.top + at.y - page.top) / page.height];
+  }
+
+  // Scroll the stage so that the page's `spot` is under the stage's point `at` (as near as the scroll allows).
+  keep(spot, at) {
+    const page = this.sheet.getBoundingClientRect();
+    const stage = this.stage.getBoundingClientRect();
+    this.stage.scrollLeft += page.left + spot[0] * page.width - (stage.left + at.x);
+    this.stage.scrollTop += page.top + spot[1] * page.height - (stage.top + at.y);
   }
 
   wheel(e) {
@@ -106,20 +123,43 @@ export class PageView extends EventTarget {
     this.setZoom(this.zoom * Math.exp(-e.deltaY * 0.002), { x: e.clientX - box.left, y: e.clientY - box.top });
   }
 
+  // + and − zoom, 0 fits the width: on the stage itself (not while typing a note on it); ctrl + and ctrl −
+  // stay the browser's.
+  zoomKey(e) {
+    if (e.target !== this.stage || e.ctrlKey || e.metaKey || e.altKey) return;
+    const zoom = { '+': this.zoom * 1.25, '=': this.zoom * 1.25, '-': this.zoom / 1.25, '0': 1 }[e.key];
+    if (zoom === undefined) return;
+    e.preventDefault();
+    this.setZoom(zoom);
+  }
+
+  // Two fingers: the page grows or shrinks as they spread or close, and the spot of the page that was
+  // between them stays between them (moving both fingers pans). One finger scrolls as the browser does.
+  fingers(e) {
+    const [a, b] = e.touches;
+    const box = this.stage.getBoundingClientRect();
+    return {
+      distance: Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY),
+      at: { x: (a.clientX + b.clientX) / 2 - box.left, y: (a.clientY + b.clientY) / 2 - box.top },
+    };
+  }
+
   pinchStart(e) {
     if (e.touches.length !== 2) return;
-    const [a, b] = e.touches;
-    this.pinch = { distance: Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY), zoom: this.zoom };
+    const { distance, at } = this.fingers(e);
+    this.pinch = distance > 0 ? { distance, zoom: this.zoom, spot: this.spotAt(at) } : null;
   }
 
   pinchMove(e) {
     if (e.touches.length !== 2 || !this.pinch) return;
-    e.preventDefault();
-    const [a, b] = e.touches;
-    const box = this.stage.getBoundingClientRect();
-    const distance = Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY);
-    const focus = { x: (a.clientX + b.clientX) / 2 - box.left, y: (a.clientY + b.clientY) / 2 - box.top };
-    this.setZoom((this.pinch.zoom * distance) / this.pinch.distance, focus);
+    if (e.cancelable) e.preventDefault();
+    const { distance, at } = this.fingers(e);
+    this.setZoom((this.pinch.zoom * distance) / this.pinch.distance, at);
+    if (this.pinch.spot) this.keep(this.pinch.spot, at);
+  }
+
+  pinchEnd(e) {
+    if (e.touches.length < 2) this.pinch = null;
   }
 
   // `doc`: the document ({id, version, pages, title}) when this user may read it, else null (the page is
