@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Integer, bindparam, exists
 from sqlmodel import Session, col, select
 
 from meetings import queries
@@ -89,31 +91,52 @@ class Caller:
 # ---- the caller in a meeting -------------------------------------------------------------------------------
 
 
-def _access(s: Session, meeting: Meeting, actor: Actor) -> MeetingAccess:
+def _person_in_meeting() -> tuple[Any, Any]:
+    """Two columns for one query: the role of the person ``:person_id`` in the meeting ``:meeting_id`` (or
+    NULL) and whether they operate one of its bridge points."""
+    meeting_id, person_id = bindparam("meeting_id", type_=Integer), bindparam("person_id", type_=Integer)
+    role = (
+        select(MeetingParticipant.role)
+        .where(MeetingParticipant.meeting_id == meeting_id, MeetingParticipant.person_id == person_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    operates = exists(
+        select(MeetingBridgePoint.bridge_point_id)
+        .join(BridgePoint, col(BridgePoint.id) == MeetingBridgePoint.bridge_point_id)
+        .where(MeetingBridgePoint.meeting_id == meeting_id, BridgePoint.operator_id == person_id)
+    )
+    return role, operates
+
+
+# Built once: a list asked for by every tablet at once should not spend its time building statements.
+_PERSON_IN_MEETING = select(*_person_in_meeting())
+_VIEWER = select(Meeting.host_unit_id, *_person_in_meeting()).where(Meeting.id == bindparam("meeting_id"))
+
+
+def _narrowed(host_unit_id: int, person_id: int | None, role: str | None, operates: bool) -> MeetingAccess:
     """The meeting as the permission checks see it, narrowed to the caller (they only ask about them)."""
-    roles: dict[int, MeetingRole] = {}
-    operators: frozenset[int] = frozenset()
-    if actor.person_id is not None:
-        role = s.exec(
-            select(MeetingParticipant.role).where(
-                MeetingParticipant.meeting_id == meeting.id, MeetingParticipant.person_id == actor.person_id
-            )
-        ).first()
-        if role is not None:
-            roles[actor.person_id] = MeetingRole(role)
-        operates = s.exec(
-            select(MeetingBridgePoint.bridge_point_id)
-            .join(BridgePoint, col(BridgePoint.id) == MeetingBridgePoint.bridge_point_id)
-            .where(MeetingBridgePoint.meeting_id == meeting.id, BridgePoint.operator_id == actor.person_id)
-        ).first()
-        operators = frozenset({actor.person_id}) if operates is not None else frozenset()
-    return MeetingAccess(meeting.host_unit_id, roles, operators)
+    if person_id is None:
+        return MeetingAccess(host_unit_id, {})
+    roles = {person_id: MeetingRole(role)} if role is not None else {}
+    return MeetingAccess(host_unit_id, roles, frozenset({person_id}) if operates else frozenset())
+
+
+def _access(s: Session, meeting: Meeting, actor: Actor) -> MeetingAccess:
+    if actor.person_id is None or meeting.id is None:
+        return _narrowed(meeting.host_unit_id, None, None, False)
+    params = {"meeting_id": meeting.id, "person_id": actor.person_id}
+    role, operates = s.exec(_PERSON_IN_MEETING, params=params).one()
+    return _narrowed(meeting.host_unit_id, actor.person_id, role, bool(operates))
+
+
+def _tree_for(s: Session, actor: Actor) -> UnitTree:
+    # ``manages_unit`` looks at the unit tree only for secretaries: spare everyone else the query.
+    return queries.unit_tree(s) if actor.role is Role.secretary else UnitTree(())
 
 
 def caller_in(s: Session, actor: Actor, meeting: Meeting) -> Caller:
-    # ``manages_unit`` looks at the unit tree only for secretaries: spare everyone else the query.
-    tree = queries.unit_tree(s) if actor.role is Role.secretary else UnitTree(())
-    return Caller(actor, meeting, _access(s, meeting, actor), tree)
+    return Caller(actor, meeting, _access(s, meeting, actor), _tree_for(s, actor))
 
 
 def meeting_caller(s: Session, actor: Actor, meeting_id: int, manage: bool = False) -> Caller:
@@ -124,6 +147,37 @@ def meeting_caller(s: Session, actor: Actor, meeting_id: int, manage: bool = Fal
     else:
         require_view_meeting(actor, caller.access, caller.tree)
     return caller
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The caller in a meeting they may see, without the meeting's row: enough for the per-document checks
+    of a list (``may_read_row``, ``manages``)."""
+
+    actor: Actor
+    access: MeetingAccess
+    tree: UnitTree
+
+    @property
+    def manages(self) -> bool:
+        return can_manage_documents(self.actor, self.access, self.tree)
+
+    def may_read(self, confidentiality: str, readers: Collection[int]) -> bool:
+        return can_read_document(self.actor, self.access, self.tree, confidentiality, readers)
+
+
+def meeting_viewer(s: Session, actor: Actor, meeting_id: int) -> Viewer:
+    """The caller in a meeting they may see, in one query (the meeting's host unit, the caller's role, whether
+    they operate one of its bridge points), plus the unit tree for secretaries; ``NotFound`` / ``Forbidden``
+    as ``meeting_caller``."""
+    person = actor.person_id
+    row = s.exec(_VIEWER, params={"meeting_id": meeting_id, "person_id": person}).first()
+    if row is None:
+        raise NotFound(f"meeting {meeting_id} does not exist")
+    host_unit_id, role, operates = row
+    viewer = Viewer(actor, _narrowed(host_unit_id, person, role, bool(operates)), _tree_for(s, actor))
+    require_view_meeting(actor, viewer.access, viewer.tree)
+    return viewer
 
 
 def check_participants(s: Session, meeting: Meeting, person_ids: Iterable[int]) -> None:
