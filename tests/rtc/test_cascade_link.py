@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from rtc.agent import Agent, AgentOptions
 from rtc.cascade_link import CascadeLink
@@ -33,19 +34,44 @@ def run(scenario: Callable[[], Awaitable[None]], within: float = 60) -> None:
     asyncio.run(asyncio.wait_for(scenario(), within))
 
 
+class Cascade:
+    """A province relay, a district relay and the district's link up, with the agents that joined them."""
+
+    def __init__(self, upward: bool) -> None:
+        self.province, self.district = Relay(), Relay()
+        self.agents: list[Agent] = []
+        self.link = CascadeLink(self.district, MEETING, LINK, upward=self.to_province if upward else None)
+
+    async def to_province(self) -> DirectSignal:
+        return DirectSignal(self.province, MEETING)
+
+    async def join(self, relay: Relay, bp: int) -> Agent:
+        agent = Agent(AgentOptions(bridge_point_id=bp))
+        self.agents.append(agent)
+        await agent.start(DirectSignal(relay, MEETING))
+        return agent
+
+    async def close(self) -> None:
+        await self.link.close()
+        for agent in self.agents:
+            await agent.close()
+        await self.district.close()
+        await self.province.close()
+
+
+@asynccontextmanager
+async def cascade(upward: bool = False) -> AsyncIterator[Cascade]:
+    c = Cascade(upward)
+    try:
+        yield c
+    finally:
+        await c.close()
+
+
 def test_a_cascade_of_two_relays_carries_chair_and_speaker_to_a_commune() -> None:
     async def scenario() -> None:
-        province, district = Relay(), Relay()
-        agents: list[Agent] = []
-        link = CascadeLink(district, MEETING, LINK)
-
-        async def join(relay: Relay, bp: int) -> Agent:
-            agent = Agent(AgentOptions(bridge_point_id=bp))
-            agents.append(agent)
-            await agent.start(DirectSignal(relay, MEETING))
-            return agent
-
-        try:
+        async with cascade() as c:
+            province, district, link, join = c.province, c.district, c.link, c.join
             for bp in (1, 2, 3):  # the chair and two speakers, at the province only
                 await join(province, bp)
             await province.rooms[MEETING].set_chair(1)
@@ -71,37 +97,19 @@ def test_a_cascade_of_two_relays_carries_chair_and_speaker_to_a_commune() -> Non
             await commune.wait_until(shows(commune, SPEAKER, 3, frames=5, after=switched), 5)
             assert commune.slots[SPEAKER].shows == 3
             assert commune.slots[CHAIR].last_id() == 1
-        finally:
-            await link.close()
-            for agent in agents:
-                await agent.close()
-            await district.close()
-            await province.close()
 
     run(scenario)
 
 
 def test_a_commune_goes_up_to_the_province_only_while_it_holds_the_floor() -> None:
     async def scenario() -> None:
-        province, district = Relay(), Relay()
-        agents: list[Agent] = []
+        async with cascade(upward=True) as c:
+            province, district, link, join, agents = c.province, c.district, c.link, c.join, c.agents
 
-        async def to_province() -> DirectSignal:
-            return DirectSignal(province, MEETING)
+            async def grant(bp: int) -> None:  # as the meeting's floor reaches every room of the meeting
+                for relay in (province, district):
+                    await relay.rooms[MEETING].grant(bp)
 
-        link = CascadeLink(district, MEETING, LINK, upward=to_province)
-
-        async def join(relay: Relay, bp: int) -> Agent:
-            agent = Agent(AgentOptions(bridge_point_id=bp))
-            agents.append(agent)
-            await agent.start(DirectSignal(relay, MEETING))
-            return agent
-
-        async def grant(bp: int) -> None:  # as the meeting's floor reaches every room of the meeting
-            for relay in (province, district):
-                await relay.rooms[MEETING].grant(bp)
-
-        try:
             for bp in (1, 2, 3):
                 await join(province, bp)
             await province.rooms[MEETING].set_chair(1)
@@ -127,36 +135,20 @@ def test_a_commune_goes_up_to_the_province_only_while_it_holds_the_floor() -> No
             await grant(2)
             await neighbour.wait_until(shows(neighbour, SPEAKER, 2, frames=5, after=back), 10)
             await at_province.wait_until(lambda: "bp:21" not in province.rooms[MEETING].peers, 10)
-        finally:
-            await link.close()
-            for agent in agents:
-                await agent.close()
-            await district.close()
-            await province.close()
 
     run(scenario)
 
 
 def test_a_link_that_drops_is_re_established_and_the_commune_sees_the_chair_again() -> None:
     async def scenario() -> None:
-        province, district = Relay(), Relay()
-        agents: list[Agent] = []
-        link = CascadeLink(district, MEETING, LINK)
-
-        async def to_province() -> DirectSignal:
-            return DirectSignal(province, MEETING)
-
-        try:
+        async with cascade() as c:
+            province, district, link = c.province, c.district, c.link
             for bp in (1, 2):
-                agent = Agent(AgentOptions(bridge_point_id=bp))
-                agents.append(agent)
-                await agent.start(DirectSignal(province, MEETING))
+                await c.join(province, bp)
             await province.rooms[MEETING].set_chair(1)
             await province.rooms[MEETING].grant(2)
-            link.keep(to_province, retry=0.2)
-            commune = Agent(AgentOptions(bridge_point_id=21))
-            agents.append(commune)
-            await commune.start(DirectSignal(district, MEETING))
+            link.keep(c.to_province, retry=0.2)
+            commune = await c.join(district, 21)
             await commune.wait_until(shows(commune, CHAIR, 1, frames=10), 15)
 
             room = province.rooms[MEETING]
@@ -168,11 +160,5 @@ def test_a_link_that_drops_is_re_established_and_the_commune_sees_the_chair_agai
             again = time.time()
             await commune.wait_until(shows(commune, CHAIR, 1, frames=10, after=again), 10)
             await commune.wait_until(shows(commune, SPEAKER, 2, frames=10, after=again), 10)
-        finally:
-            await link.close()
-            for agent in agents:
-                await agent.close()
-            await district.close()
-            await province.close()
 
     run(scenario)
