@@ -83,6 +83,16 @@ class RelayServer:
         assert not self.thread.is_alive(), "the relay did not stop"
 
 
+async def chair_token(relay: RelayServer) -> str:
+    async with httpx.AsyncClient() as http:
+        r = await http.post(f"{relay.base}/api/auth/login", json={"username": "chair", "password": "demo"})
+        return str(r.json()["access_token"])
+
+
+def agents(*bridge_points: int) -> tuple[Agent, ...]:
+    return tuple(Agent(AgentOptions(bridge_point_id=bp)) for bp in bridge_points)
+
+
 def test_a_district_relay_links_up_with_its_first_member_and_unlinks_when_its_room_empties(
     settings: Settings,
 ) -> None:
@@ -98,13 +108,8 @@ def test_a_district_relay_links_up_with_its_first_member_and_unlinks_when_its_ro
         return room is not None and f"relay:{district.base}" in room.peers
 
     async def scenario() -> None:
-        async with httpx.AsyncClient() as http:
-            r = await http.post(f"{root.base}/api/auth/login", json={"username": "chair", "password": "demo"})
-            token = r.json()["access_token"]
-        chair, commune = (
-            Agent(AgentOptions(bridge_point_id=chair_bp)),
-            Agent(AgentOptions(bridge_point_id=commune_bp)),
-        )
+        token = await chair_token(root)
+        chair, commune = agents(chair_bp, commune_bp)
         try:
             await chair.start(await WebSocketSignal(ws_url(root.base, MEETING), token).open())
             assert not linked()
@@ -141,20 +146,13 @@ def test_a_district_relay_links_again_to_a_root_relay_that_restarts(settings: Se
     district.hears(roots[0])  # the same address after the restart: the district keeps it as its upstream
 
     async def scenario() -> None:
-        async with httpx.AsyncClient() as http:
-            r = await http.post(
-                f"{roots[0].base}/api/auth/login", json={"username": "chair", "password": "demo"}
-            )
-            token = r.json()["access_token"]
+        token = await chair_token(roots[0])
 
         async def to_root() -> Signal:
             return await WebSocketSignal(ws_url(roots[0].base, MEETING), token).open()
 
         stop = asyncio.Event()
-        chair, commune = (
-            Agent(AgentOptions(bridge_point_id=chair_bp)),
-            Agent(AgentOptions(bridge_point_id=commune_bp)),
-        )
+        chair, commune = agents(chair_bp, commune_bp)
         runs = [asyncio.create_task(a.keep_joined(to_root, stop)) for a in (chair, commune)]
         try:
             await commune.wait_until(sees(commune, CHAIR_SLOT, chair_bp % 256, after=0), 20)
@@ -196,13 +194,8 @@ def test_a_district_relay_links_up_once_it_hears_the_root_after_its_commune_join
     root.hears(district)  # the root knows the district; the district does not know the root yet
 
     async def scenario() -> None:
-        async with httpx.AsyncClient() as http:
-            r = await http.post(f"{root.base}/api/auth/login", json={"username": "chair", "password": "demo"})
-            token = r.json()["access_token"]
-        chair, commune = (
-            Agent(AgentOptions(bridge_point_id=chair_bp)),
-            Agent(AgentOptions(bridge_point_id=commune_bp)),
-        )
+        token = await chair_token(root)
+        chair, commune = agents(chair_bp, commune_bp)
         try:
             await chair.start(await WebSocketSignal(ws_url(root.base, MEETING), token).open())
             await commune.start(await WebSocketSignal(ws_url(root.base, MEETING), token).open())
