@@ -152,7 +152,7 @@ def meeting_caller(s: Session, actor: Actor, meeting_id: int, manage: bool = Fal
 @dataclass(frozen=True)
 class Viewer:
     """The caller in a meeting they may see, without the meeting's row: enough for the per-document checks
-    of a list (``may_read_row``, ``manages``)."""
+    of a list (``may_read``, ``manages``)."""
 
     actor: Actor
     access: MeetingAccess
