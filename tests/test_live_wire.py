@@ -13,13 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.client import ClientProtocol
+from websockets.extensions.base import ServerExtensionFactory
+from websockets.extensions.permessage_deflate import (
+    ClientPerMessageDeflateFactory,
+    PerMessageDeflate,
+    ServerPerMessageDeflateFactory,
+)
 from websockets.frames import Frame
+from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
 from websockets.sync.client import ClientConnection, connect
+from websockets.uri import parse_uri
 
 from tests.servers import Server
-from web.ws_wire import WINDOW_BITS, frame
+from web.ws_wire import WINDOW_BITS, frame, shared_deflate, shared_frame
 
 TURNS = 12
 
@@ -53,6 +61,27 @@ def test_an_event_is_framed_once_and_every_client_decodes_the_shared_bytes() -> 
     expected = [{k: v for k, v in e.items() if not k.startswith("\x00")} for e in events]
     assert read_frames(plain, None) == expected
     assert read_frames(packed, client) == expected  # one decoder over every message, as a tablet's socket
+
+
+def handshake(offers_deflate: bool, server: list[ServerExtensionFactory]) -> ServerProtocol:
+    """A server connection after a client's opening handshake (a browser always offers permessage-deflate)."""
+    client = ClientProtocol(
+        parse_uri("ws://127.0.0.1/ws/meetings/1"),
+        extensions=[ClientPerMessageDeflateFactory()] if offers_deflate else None,
+    )
+    client.send_request(client.connect())
+    conn = ServerProtocol(extensions=server)
+    conn.receive_data(b"".join(client.data_to_send()))
+    [request] = conn.events_received()
+    conn.send_response(conn.accept(request))
+    return conn
+
+
+def test_which_sockets_take_the_shared_frame() -> None:
+    assert shared_frame(handshake(True, [shared_deflate()])) is True  # a browser, at cauhop serve
+    assert shared_frame(handshake(False, [shared_deflate()])) is False  # no compression: the plain frame
+    # a compressor that keeps context from message to message (uvicorn's and websockets' default): its own
+    assert shared_frame(handshake(True, [ServerPerMessageDeflateFactory()])) is None
 
 
 @pytest.fixture

@@ -71,6 +71,16 @@ def _frame(payload: bytes, deflate: bool) -> bytes:
     return head + payload
 
 
+def shared_deflate() -> ServerPerMessageDeflateFactory:
+    """permessage-deflate as ``LiveWebSocketProtocol`` negotiates it: the server keeps no context."""
+    return ServerPerMessageDeflateFactory(
+        server_no_context_takeover=True,
+        server_max_window_bits=WINDOW_BITS,
+        client_max_window_bits=WINDOW_BITS,
+        compress_settings={"memLevel": MEM_LEVEL},
+    )
+
+
 class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's ``websockets-sansio`` protocol, negotiating permessage-deflate without server context
     takeover (so one compressed frame serves every socket)."""
@@ -79,14 +89,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(*args, **kwargs)
         if self.config.ws_per_message_deflate:
             self.conn = ServerProtocol(
-                extensions=[
-                    ServerPerMessageDeflateFactory(
-                        server_no_context_takeover=True,
-                        server_max_window_bits=WINDOW_BITS,
-                        client_max_window_bits=WINDOW_BITS,
-                        compress_settings={"memLevel": MEM_LEVEL},
-                    )
-                ],
+                extensions=[shared_deflate()],
                 max_size=self.config.ws_max_size,
                 logger=logging.getLogger("uvicorn.error"),
             )
@@ -117,7 +120,7 @@ def frame_writer(scope: Scope) -> FrameWriter | None:
     if not isinstance(protocol, WebSocketsSansIOProtocol):
         return None
     conn, transport, writable = protocol.conn, protocol.transport, protocol.writable
-    shared = _shared_frame(conn)
+    shared = shared_frame(conn)
 
     def write(message: dict[str, Any]) -> bool:
         if (
@@ -137,7 +140,7 @@ def frame_writer(scope: Scope) -> FrameWriter | None:
     return write
 
 
-def _shared_frame(conn: ServerProtocol) -> bool | None:
+def shared_frame(conn: ServerProtocol) -> bool | None:
     """Which shared frame this connection takes: the plain one (False), the compressed one (True), or none
     (None: its compressor keeps context from message to message, so each frame is its own)."""
     if not conn.extensions:
