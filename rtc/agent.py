@@ -37,6 +37,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from rtc import aiortc_hook as hook
+from rtc.pacing import DEFAULT_RATE
 from rtc.signal_client import Refused, Signal, WebSocketSignal, login, ws_url
 from rtc.testsrc import PatternVideo, Pausable, open_source, read_pattern
 
@@ -80,6 +81,7 @@ class AgentOptions:
     fps: float = 15
     loudness: float = 0.3  # of the testsrc tone, 0..1
     answer_within: float = 10.0  # seconds from opening the signaling to the relay's answer (keep_joined)
+    pace: float = DEFAULT_RATE  # bits/s at which video leaves, keyframes spread over time (0: unpaced)
 
 
 class Feed(MediaStreamTrack):
@@ -156,6 +158,8 @@ class Agent:
         )
         answer = await self._until_answer()
         await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        if o.publish and o.pace > 0:
+            hook.pace(pc, o.pace)
         for slot, kind, transceiver in receivers:
             self._tasks.append(
                 asyncio.create_task(self._consume(self.slots[slot], kind, transceiver.receiver.track))
@@ -365,6 +369,7 @@ async def run(args: argparse.Namespace) -> int:
             slots=args.slots,
             low_bandwidth=args.low_bandwidth,
             source=args.source,
+            pace=args.pace_mbps * 1e6,
         )
     )
     stop = asyncio.Event()
@@ -405,6 +410,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--console", action="store_true", help="join as the chair's console (receive only)")
     parser.add_argument("--slots", type=int, default=2, help="receiving slots (console: 1 + last-N)")
     parser.add_argument("--low-bandwidth", action="store_true", help="receive audio only")
+    parser.add_argument(
+        "--pace-mbps",
+        type=float,
+        default=DEFAULT_RATE / 1e6,
+        help="send video at most this fast, so a keyframe is spread over time as browsers do (0: unpaced)",
+    )
     parser.add_argument("--token", help="a bearer token (or --username/--password)")
     parser.add_argument("--username")
     parser.add_argument("--password")

@@ -10,6 +10,9 @@ transport of a peer connection, below the RTP receivers and senders:
 - outgoing: ``RTCDtlsTransport._send_rtp(data)`` encrypts and sends one RTP or RTCP packet; the tap calls
   the original for the relay's packets, and wraps it so that the RTCP aiortc's own senders emit (SR + SDES)
   can be rewritten to describe what the relay really sent;
+- paced sending (``pace``, for publishers: the agent): ``RTCRtpSender._run_rtp`` awaits ``_send_rtp`` for
+  each packet of a frame in turn, so a wrapper that holds a video packet until ``rtc.pacing.Pacer`` lets it
+  go spreads a keyframe over time and holds the sender back meanwhile; audio and RTCP pass at once;
 - ``RTCRtpReceiver.receive`` starts a decoder thread per receiving transceiver: on the relay side the tap
   stops it again right away (``_handle_disconnect``), since nothing will ever be decoded;
 - an ``RTCRtpSender`` with no track polls every 20 ms for one, so relay senders get ``Hold``, a track whose
@@ -51,6 +54,9 @@ from aiortc.sdp import MediaDescription, SessionDescription
 from pylibsrtp import SRTP_MAX_TRAILER_LEN
 from pylibsrtp._binding import ffi as srtp_ffi
 from pylibsrtp._binding import lib as srtp_lib
+
+from rtc.pacing import DEFAULT_BURST, DEFAULT_RATE, Pacer
+from rtc.rtcp import is_rtcp
 
 AIORTC_VERSION = "1.16.0"
 
@@ -245,6 +251,28 @@ def observe_sent(pc: RTCPeerConnection, callback: Callable[[bytes], None]) -> No
         await original(data)
 
     transport._send_rtp = send  # type: ignore[method-assign]
+
+
+def pace(pc: RTCPeerConnection, rate: float = DEFAULT_RATE, burst: float = DEFAULT_BURST) -> Pacer:
+    """Spread the packets ``pc`` sends on its video lines at ``rate`` bits/s (``rtc/pacing.py``); audio, RTCP
+    and retransmissions on their own SSRC leave at once. Wraps ``_send_rtp``, which aiortc's senders await
+    packet by packet, so a sender waits for its frame to leave before taking the next one."""
+    transport = dtls_transport(pc)
+    video = {line.local_ssrc for line in negotiated_lines(pc) if line.kind == "video" and line.sends}
+    pacer = Pacer(rate, burst)
+    original = transport._send_rtp
+    loop = asyncio.get_running_loop()
+
+    async def send(data: bytes) -> None:
+        if len(data) >= 12 and not is_rtcp(data) and int.from_bytes(data[8:12]) in video:
+            now = loop.time()
+            wait = pacer.release(len(data), now) - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+        await original(data)
+
+    transport._send_rtp = send  # type: ignore[method-assign]
+    return pacer
 
 
 def _never_decode(transceiver: RTCRtpTransceiver) -> None:

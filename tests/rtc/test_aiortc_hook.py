@@ -54,6 +54,13 @@ def test_dtls_transport_packet_entry_points() -> None:
     assert "await self._handle_rtcp_data(data)" in source
 
 
+def test_a_sender_awaits_each_packet_of_a_frame_on_send_rtp() -> None:
+    # ``pace`` holds a video packet inside ``_send_rtp``: the sender's loop must wait for it, packet by packet
+    source = inspect.getsource(RTCRtpSender._run_rtp)
+    assert "for i, payload in enumerate(enc_frame.payloads):" in source
+    assert "await self.transport._send_rtp(packet_bytes)" in source
+
+
 def test_receiver_starts_a_decoder_thread_that_handle_disconnect_stops() -> None:
     assert "threading.Thread(" in inspect.getsource(RTCRtpReceiver.receive)
     assert "__stop_decoder()" in inspect.getsource(RTCRtpReceiver._handle_disconnect)
