@@ -11,12 +11,19 @@ process, the load in others:
   3. transcode: the same load through aiortc's ``MediaRelay`` (decode once, one encoder per viewer) with a
      few legs: its CPU per leg, for the ratio.
   4. Janus: the same load through Debian's Janus VideoRoom when it is installed (see ``relay_janus.py``).
-The publishers' process holds one full receiver that measures latency; the other legs are counted from their
-RTP headers off the socket, never decrypted (``Sink.fast_path``). A run that fails becomes a row saying why.
-Prints a markdown table and the targets met / not met.
+  5. sharded: the forwarding relay as two processes, the second linked to the first as a district relay
+     is (``CascadeLink``), the legs split between them: what a second core buys.
+Each runs twice: with publishers that send each frame in one burst (as aiortc does) and with publishers
+paced as browsers pace (``rtc.pacing``, as ``cauhop-agent`` now sends); a keyframe (~75 KB) in one burst
+makes every packet behind it wait for its fan-out to all legs.
+The publishers' process holds one full receiver that measures latency (one more on the second process when
+sharded); the other legs are counted from their RTP headers off the socket, never decrypted
+(``Sink.fast_path``). A run that fails becomes a row saying why. Prints a markdown table and the targets met
+/ not met.
 
     .venv/bin/python bench/relay.py [--legs 20,60,100,150] [--seconds 8] [--transcode-legs 4]
-                                    [--janus-legs 20,150]
+                                    [--janus-legs 20,150] [--sharded-legs 150]
+                                    [--publishers bursts,paced] [--pace-mbps 3.75]
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import argparse
 import asyncio
 import collections
 import fractions
+import gc
 import json
 import math
 import os
@@ -36,9 +44,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +60,17 @@ import uvloop  # noqa: E402
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 
 from rtc import aiortc_hook as hook  # noqa: E402
+from rtc.cascade_link import CascadeLink  # noqa: E402
+from rtc.pacing import DEFAULT_RATE  # noqa: E402
 from rtc.relay import Member, Relay  # noqa: E402
 from rtc.rtcp import is_rtcp  # noqa: E402
 from rtc.rtp import RtpPacket, SeqUnwrapper  # noqa: E402
+from rtc.signaling import DirectSignal  # noqa: E402
 
 MEETING, CHAIR, SPEAKER = 1, 1, 2
 FPS, WIDTH, HEIGHT, BITRATE = 30, 640, 360, 1_500_000
 JOIN_BATCH = 4  # receiving connections a load process opens at once
+PACE = 0.0  # bits/s at which the publishers send video (``hook.pace``, as browsers do); 0: bursts, as aiortc
 
 
 def free_port() -> int:
@@ -183,18 +195,92 @@ async def watch_lag(lags: list[float], every: float = 0.005) -> None:
             del lags[:50_000]
 
 
-async def serve(mode: str, port: int) -> None:
+class LineSignal:
+    """A shard's signaling to the relay above: JSON lines on the bench's control connection (``op: link``)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.writer.write((json.dumps(message) + "\n").encode())
+        await self.writer.drain()
+
+    async def recv(self) -> dict[str, Any]:
+        line = await self.reader.readline()
+        if not line:
+            raise ConnectionError("the relay above closed the link's signaling")
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    async def close(self) -> None:
+        self.writer.close()
+
+
+async def carry_link(relay: Relay, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """The root's end of a shard's ``LineSignal``: the shard joins the room as a link (``DirectSignal``)."""
+    direct = DirectSignal(relay, MEETING)
+
+    async def down() -> None:
+        while True:
+            writer.write((json.dumps(await direct.recv()) + "\n").encode())
+            await writer.drain()
+
+    pump = asyncio.create_task(down())
+    try:
+        while line := await reader.readline():
+            await direct.send(json.loads(line))
+    finally:
+        pump.cancel()
+        await direct.close()
+
+
+class Collections:
+    """The garbage collector's pauses in this process (``gc.callbacks``): the longest since the last ``take``
+    and how many full (generation 2) collections; the relay does nothing else meanwhile."""
+
+    def __init__(self) -> None:
+        self.longest, self.full, self._began = 0.0, 0, 0.0
+        gc.callbacks.append(self._seen)
+
+    def _seen(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+            return
+        self.longest = max(self.longest, time.perf_counter() - self._began)
+        self.full += info["generation"] == 2
+
+    def take(self) -> list[float]:
+        out = [self.longest, float(self.full)]
+        self.longest, self.full = 0.0, 0
+        return out
+
+
+async def serve(mode: str, port: int, upstream: int | None = None) -> None:
+    """A relay process; ``upstream``: the port of the relay this one is a shard of (it links up to its room,
+    as a district relay does in a cascade, and serves the legs that join it)."""
     hook.use_host_addresses(["127.0.0.1"])
     relay = Relay() if mode == "forward" else None
     transcoder = Transcoder() if mode == "transcode" else None
     done = asyncio.Event()
     lags: list[float] = []
     watcher = asyncio.create_task(watch_lag(lags))
+    collections_ = Collections()
+    link: CascadeLink | None = None
+    if upstream is not None:
+        assert relay is not None
+        link = CascadeLink(relay, MEETING, f"shard-{port}")
+        reader, writer = await asyncio.open_connection("127.0.0.1", upstream)
+        writer.write(b'{"op": "link"}\n')
+        await link.start(LineSignal(reader, writer))
+        await asyncio.wait_for(link.connected.wait(), 30)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while line := await reader.readline():
             msg = json.loads(line)
             reply: dict[str, Any] = {}
+            if msg["op"] == "link" and relay is not None:
+                await carry_link(relay, reader, writer)
+                return
             if msg["op"] == "join":
                 if relay is not None:
                     member = Member(f"bp:{msg['bp']}", msg["bp"])
@@ -210,6 +296,7 @@ async def serve(mode: str, port: int) -> None:
                 t = os.times()
                 reply["cpu"], reply["system"] = t.user + t.system, t.system
                 reply["lag"] = [pct(lags, 0.5), pct(lags, 0.99)] if lags else [None, None]
+                reply["gc"] = collections_.take()
                 lags.clear()
                 if relay is not None and MEETING in relay.rooms:
                     room = relay.rooms[MEETING]
@@ -228,6 +315,8 @@ async def serve(mode: str, port: int) -> None:
     await done.wait()
     server.close()
     watcher.cancel()
+    if link is not None:
+        await link.close()
     if relay is not None:
         await relay.close()
 
@@ -251,18 +340,33 @@ class Control:
 
 
 class Sent:
-    """When each publisher sent each packet, keyed by the payload's last bytes (the relay keeps them)."""
+    """When each publisher sent each packet, keyed by the payload's last bytes (the relay keeps them); with
+    paced publishers also how long after its frame's first packet was handed to the pacer (``held``)."""
 
     def __init__(self) -> None:
         self.at: dict[tuple[int, bytes], float] = {}
+        self.held: dict[tuple[int, bytes], float] = {}
+        self.frames: dict[tuple[int, bytes], float] = {}  # (publisher, RTP timestamp) → first handed
 
     def observer(self, bp: int) -> Any:
         def seen(data: bytes) -> None:
             if not is_rtcp(data):
-                self.at[(bp, data[-12:])] = time.time()
+                key, now = (bp, data[-12:]), time.time()
+                self.at[key] = now
+                handed = self.frames.get((bp, data[4:8]))
+                if handed is not None:
+                    self.held[key] = now - handed
                 if len(self.at) > 50_000:
-                    for key in list(self.at)[:25_000]:
-                        del self.at[key]
+                    for book in (self.at, self.held, self.frames):
+                        for old in list(book)[: len(book) // 2]:
+                            del book[old]
+
+        return seen
+
+    def handover(self, bp: int) -> Any:
+        def seen(data: bytes) -> None:
+            if not is_rtcp(data):
+                self.frames.setdefault((bp, data[4:8]), time.time())
 
         return seen
 
@@ -284,6 +388,7 @@ class Sink:
         self.received: dict[int, int] = {}
         self.bytes = 0
         self.latency: list[float] = []
+        self.waits: list[float] = []  # how long after its frame was handed to the pacer each packet left
         self.measuring = False
         self.started = asyncio.Event()
         self.legs = 0
@@ -292,9 +397,12 @@ class Sink:
     async def on_rtp(self, data: bytes, now: float) -> None:
         self.count(data, 0)
         if self.measuring and self.full:
-            sent = self.sent.at.get((self.publishers.get(RtpPacket.parse(data).ssrc, 0), data[-12:]))
+            key = (self.publishers.get(RtpPacket.parse(data).ssrc, 0), data[-12:])
+            sent, held = self.sent.at.get(key), self.sent.held.get(key)
             if sent is not None:
                 self.latency.append(now - sent)
+                if held is not None:
+                    self.waits.append(held)
 
     def count(self, data: bytes, trailer: int) -> None:
         ssrc = int.from_bytes(data[8:12])
@@ -331,7 +439,7 @@ class Sink:
         for ssrc, u in self.unwrap.items():
             self.first[ssrc] = (u.highest or 0) + 1
             self.received[ssrc] = 0
-        self.bytes, self.latency, self.measuring = 0, [], True
+        self.bytes, self.latency, self.waits, self.measuring = 0, [], [], True
 
     def loss(self) -> tuple[int, int]:
         expected = sum((self.unwrap[s].highest or 0) - self.first[s] + 1 for s in self.first)
@@ -375,6 +483,9 @@ class Peers:
             answer = await self.control.ask(op="join", bp=bp, sdp=pc.localDescription.sdp)
             await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
         hook.observe_sent(pc, sent.observer(bp))
+        if PACE:
+            hook.pace(pc, PACE)  # after the observer: a packet's send time is when the pacer lets it go
+            hook.observe_sent(pc, sent.handover(bp))
         return pc
 
     async def receive(self, bp: int, feeds: list[int], sink: Sink) -> RTCPeerConnection:
@@ -404,12 +515,19 @@ class Peers:
 
 
 async def load_child(
-    role: str, mode: str, port: int, room: int, legs: int, first: int, frames: list[bytes]
+    role: str,
+    mode: str,
+    port: int,
+    room: int,
+    legs: int,
+    first: int,
+    frames: list[bytes],
+    shards: Sequence[int] = (),
 ) -> None:
     """A load process: ``publish`` (the two publishers and one full receiving connection, which measures
-    latency) or ``receive`` (``legs`` more legs that only count packets). Told ``start`` and ``stop`` on
-    stdin,
-    answers ``ready`` and then its counts as JSON on stdout."""
+    latency; one more on each shard relay, at the ports ``shards``) or ``receive`` (``legs`` more legs that
+    only count packets). Told ``start`` and ``stop`` on stdin, answers ``ready`` and then its counts as JSON
+    on stdout."""
     hook.use_host_addresses([janus.ADDRESS if mode == "janus" else "127.0.0.1"])
     peers = Peers(mode, port, room)
     await peers.open()
@@ -428,6 +546,13 @@ async def load_child(
             for i in range(batch, min(batch + JOIN_BATCH, len(sinks)))
         ]
         pcs += await asyncio.gather(*joins)
+    via: list[Sink] = []  # the measuring connections on the shards
+    others = [Peers(mode, p, room) for p in shards]
+    for k, shard in enumerate(others):
+        await shard.open()
+        via.append(Sink(sent))
+        pcs.append(await shard.receive(first + 50 + k, [SPEAKER, CHAIR], via[-1]))
+    sinks += via
     await asyncio.wait_for(asyncio.gather(*(s.started.wait() for s in sinks)), 60)
     say("ready")
     assert await asyncio.to_thread(sys.stdin.readline) == "start\n"
@@ -438,7 +563,9 @@ async def load_child(
     for s in sinks:
         s.measuring = False
     elapsed, cpu = time.time() - t0, sum(os.times()[:2]) - cpu0
-    latency = [x for s in sinks for x in s.latency]
+    latency = [x for s in sinks if s not in via for x in s.latency]
+    latency_via = [x for s in via for x in s.latency]
+    waits = [x for s in sinks for x in s.waits]
     say(
         json.dumps(
             {
@@ -448,12 +575,15 @@ async def load_child(
                 "elapsed": elapsed,
                 "cpu": cpu,
                 "latency": latency[:: max(1, len(latency) // 20000)],
+                "latency_via": latency_via[:: max(1, len(latency_via) // 20000)],
+                "waits": waits[:: max(1, len(waits) // 20000)],
             }
         )
     )
     for pc in pcs:
         await pc.close()
-    await peers.close()
+    for each in (peers, *others):
+        await each.close()
 
 
 def sample_cpu(every: float = 0.001) -> collections.Counter[str]:
@@ -501,6 +631,8 @@ async def direct(seconds: float, frames: list[bytes]) -> dict[str, Any]:
     assert receiver.localDescription is not None
     await pub.setRemoteDescription(receiver.localDescription)
     hook.observe_sent(pub, sent.observer(0))
+    if PACE:
+        hook.pace(pub, PACE)
     await asyncio.wait_for(s.started.wait(), 30)
     s.reset()
     await asyncio.sleep(seconds)
@@ -582,68 +714,92 @@ def split(legs: int, per_process: int = 80) -> list[int]:
     return out
 
 
-def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> dict[str, Any]:
-    """The relay under test (``forward``, ``transcode`` or ``janus``) with 2 publishers and ``legs`` legs."""
+def one_load(
+    mode: str, legs: int, seconds: float, clip: Path, work: Path, pace: float, shards: int = 1
+) -> dict[str, Any]:
+    """The relay under test (``forward``, ``transcode`` or ``janus``) with 2 publishers (paced at ``pace``
+    bits/s, 0: not) and ``legs`` legs. ``shards`` > 1 (forward only): as many relay processes, the others
+    linked to the first (``CascadeLink``) and the receiving legs split evenly among them."""
     port = free_port()
-    control: SyncControl | None = None
-    relay: subprocess.Popen[Any] | Child
+    ports = [port]
+    controls: list[SyncControl] = []
+    relays: list[Child] = []
+    janus_proc: subprocess.Popen[Any] | None = None
     if mode == "janus":
-        relay = janus.start(work / f"janus-{port}", port)
-        pid = relay_pid = relay.pid
+        janus_proc = janus.start(work / f"janus-{port}", port)
+        pid = janus_proc.pid
+        relay_pids = [pid]
 
         def cpu() -> dict[str, Any]:
             return {"cpu": janus.cpu_seconds(pid)}
     else:
-        relay = Child(["--serve", mode, "--port", str(port)], work / f"relay-{port}.log")
-        relay_pid = relay.proc.pid
-        relay.expect()
-        control = SyncControl(port)
-        cpu = partial(control.ask, op="cpu")
-    common = ["--relay", mode, "--port", str(port), "--room", "1234", "--clip", str(clip)]
+        for k in range(shards):
+            if k:
+                ports.append(free_port())
+            upstream = ["--upstream", str(port)] if k else []
+            serve = ["--serve", mode, "--port", str(ports[k]), *upstream]
+            relays.append(Child(serve, work / f"relay{k}.log"))
+            relays[-1].expect()
+            controls.append(SyncControl(ports[k]))
+        relay_pids = [r.proc.pid for r in relays]
+
+        def cpu() -> dict[str, Any]:
+            return merged([c.ask(op="cpu") for c in controls])
+
+    common = ["--relay", mode, "--room", "1234", "--clip", str(clip), "--pace-mbps", str(pace / 1e6)]
     children: list[Child] = []
     try:
-        children.append(
-            Child(["--child", "publish", "--legs", "2", "--first", "100", *common], work / "p.log")
-        )
+        publish = ["--child", "publish", "--legs", "2", "--first", "100", "--port", str(port)]
+        if shards > 1:
+            publish += ["--shard-ports", ",".join(map(str, ports[1:]))]
+        children.append(Child([*publish, *common], work / "p.log"))
         children[0].expect()
-        for k, n in enumerate(split(legs - 2)):
-            args = ["--child", "receive", "--legs", str(n), "--first", str(1000 + 500 * k), *common]
-            children.append(Child(args, work / f"r{k}.log"))
+        share = (legs - 2 * shards) // shards  # each relay also serves one measuring connection
+        for k, relay_port in enumerate(ports):
+            n = share if k else legs - 2 * shards - share * (shards - 1)
+            for j, count in enumerate(split(n)):
+                first = 1000 + 500 * (len(children) - 1)
+                args = ["--child", "receive", "--legs", str(count), "--first", str(first)]
+                children.append(Child([*args, "--port", str(relay_port), *common], work / f"r{k}-{j}.log"))
         for child in children[1:]:
             child.expect()
         time.sleep(2.5)  # every leg past a keyframe (the clip has one every 2 s), encoders settled
         load_pids = [child.proc.pid for child in children]
-        before, held = cpu(), (udp_drops([relay_pid]), udp_drops(load_pids))
+        before, held = cpu(), (udp_drops(relay_pids), udp_drops(load_pids))
+        stolen, began = steal_seconds(), time.time()
         for child in children:
             child.tell("start")
         time.sleep(seconds)
         for child in children:
             child.tell("stop")
         after = cpu()
+        stolen = (steal_seconds() - stolen) / (time.time() - began) / (os.cpu_count() or 1)
         dropped = (
-            dropped_since(held[0], udp_drops([relay_pid])),
+            dropped_since(held[0], udp_drops(relay_pids)),
             dropped_since(held[1], udp_drops(load_pids)),
         )
         results = [json.loads(child.expect()) for child in children]
     finally:
         for child in children:
             child.stop()
-        if control is not None:
+        for control in reversed(controls):
             control.ask(op="stop")
-        if isinstance(relay, Child):
+        for relay in reversed(relays):
             relay.proc.wait(30)
             relay.stop()
-        else:
-            relay.terminate()
-            relay.wait(30)
+        if janus_proc is not None:
+            janus_proc.terminate()
+            janus_proc.wait(30)
     elapsed = statistics.mean(r["elapsed"] for r in results)
     expected, received = sum(r["expected"] for r in results), sum(r["received"] for r in results)
-    latency = results[0]["latency"]
+    latency, waits, via = results[0]["latency"], results[0]["waits"], results[0]["latency_via"]
     relay_cpu = after["cpu"] - before["cpu"]
     forwarded = after.get("forwarded", 0) - before.get("forwarded", 0)
     return {
         "mode": mode,
         "legs": legs,
+        "paced": pace > 0,
+        "shards": shards,
         "relay_cpu_pct": 100 * relay_cpu / elapsed,
         "relay_system_cpu_pct": (
             100 * (after["system"] - before["system"]) / elapsed if "system" in after else None
@@ -655,14 +811,46 @@ def one_load(mode: str, legs: int, seconds: float, clip: Path, work: Path) -> di
         "loss_pct": 100 * (expected - received) / expected if expected else None,
         "latency_p50_ms": 1000 * pct(latency, 0.5) if latency else None,
         "latency_p99_ms": 1000 * pct(latency, 0.99) if latency else None,
+        "via_p50_ms": 1000 * pct(via, 0.5) if via else None,
+        "via_p99_ms": 1000 * pct(via, 0.99) if via else None,
+        "pacing_wait_p50_ms": 1000 * pct(waits, 0.5) if waits else None,
+        "pacing_wait_p99_ms": 1000 * pct(waits, 0.99) if waits else None,
         "relay_delay_p50_ms": _ms(after.get("delay", [None])[0]),
         "relay_delay_p99_ms": _ms(after.get("delay", [None, None])[1]),
         "relay_lag_p50_ms": _ms(after.get("lag", [None])[0]),
         "relay_lag_p99_ms": _ms(after.get("lag", [None, None])[1]),
+        "gc_joining_ms": _ms(before["gc"][0]) if "gc" in before else None,
+        "gc_window_ms": _ms(after["gc"][0]) if "gc" in after else None,
+        "steal_pct": 100 * stolen,
         "udp_dropped_relay": dropped[0],
         "udp_dropped_load": dropped[1],
         "publishers_left": None if "publishers" not in after else 2 - len(after["publishers"]),
     }
+
+
+def merged(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The relay processes' ``cpu`` answers as one: times and counts summed; the root's publishers; of the
+    delays and lags, the worst process's."""
+    out: dict[str, Any] = {
+        "cpu": sum(a["cpu"] for a in answers),
+        "system": sum(a["system"] for a in answers),
+        "forwarded": sum(a.get("forwarded", 0) for a in answers),
+    }
+    if "publishers" in answers[0]:
+        out["publishers"] = answers[0]["publishers"]
+    for key in ("delay", "lag"):
+        pairs = [a[key] for a in answers if key in a and a[key][0] is not None]
+        if pairs:
+            out[key] = [max(p[0] for p in pairs), max(p[1] for p in pairs)]
+    if all("gc" in a for a in answers):
+        out["gc"] = [max(a["gc"][0] for a in answers), sum(a["gc"][1] for a in answers)]
+    return out
+
+
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave to other machines while this one wanted it (``steal`` in /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
 
 
 def udp_drops(pids: list[int]) -> dict[str, int]:
@@ -694,19 +882,19 @@ def dropped_since(before: dict[str, int], after: dict[str, int]) -> int:
     return sum(n - before.get(inode, 0) for inode, n in after.items())
 
 
-def failed(mode: str, legs: int, exc: Exception) -> dict[str, Any]:
+def failed(mode: str, legs: int, pace: float, exc: Exception) -> dict[str, Any]:
     """A run that did not complete (its reason, shortened), as a row."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     reason = next(
         (line for line in reversed(lines) if "Error" in line or "error" in line), lines[-1:] or [""]
     )
-    return {"mode": mode, "legs": legs, "failed": str(reason)[:160]}
+    return {"mode": mode, "legs": legs, "paced": pace > 0, "failed": str(reason)[:160]}
 
 
-def through_janus(legs: int, seconds: float, clip: Path, work: Path) -> dict[str, Any]:
+def through_janus(legs: int, seconds: float, clip: Path, work: Path, pace: float) -> dict[str, Any]:
     """``one_load`` of Janus, run in a private network namespace (Janus ignores loopback interfaces)."""
     command = [sys.executable, __file__, "--janus-run", str(work), "--legs", str(legs)]
-    command += ["--seconds", str(seconds), "--clip", str(clip)]
+    command += ["--seconds", str(seconds), "--clip", str(clip), "--pace-mbps", str(pace / 1e6)]
     out = subprocess.run(janus.in_namespace(command), capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
         raise RuntimeError(f"janus run failed:\n{out.stderr[-3000:]}")
@@ -722,22 +910,30 @@ def fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
     return "—" if value is None else f"{value:.{digits}f}{unit}"
 
 
-def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
+def table(rows: list[dict[str, Any]], bases: dict[bool, dict[str, Any]]) -> None:
+    """``bases``: the direct run (no relay) with bursting and with paced publishers."""
     print(
-        "| relay | legs | relay CPU, % of a core | CPU per leg | µs CPU per packet out | loss | Mbps per leg "
-        "| one-way p50 / p99 ms | added per hop p50 / p99 ms | inside the relay p50 / p99 ms "
-        "| relay loop lag p50 / p99 ms | load generator CPU | UDP drops relay / load |"
+        "| relay | publishers | legs | relay CPU, % of a core | CPU per leg | µs CPU per packet out | loss "
+        "| Mbps per leg "
+        "| publisher's pacing wait p50 / p99 ms | one-way p50 / p99 ms | added per hop p50 / p99 ms "
+        "| through the second process: one-way p50 / p99 ms (2 hops) | inside the relay p50 / p99 ms "
+        "| relay loop lag p50 / p99 ms | relay's longest GC pause, joins / window ms | load generator CPU "
+        "| UDP drops relay / load "
+        "| CPU stolen by the host |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     names = {
         "forward": "Cầu Họp (forwarding)",
         "transcode": "aiortc MediaRelay (transcoding)",
         "janus": "Janus",
     }
     for r in rows:
+        publishers = "paced" if r["paced"] else "bursts"
+        name = names[r["mode"]] + (f", {r['shards']} processes" if r.get("shards", 1) > 1 else "")
         if "failed" in r:
-            print(f"| {names[r['mode']]} | {r['legs']} | failed: {r['failed']} |||||||||||")
+            print(f"| {name} | {publishers} | {r['legs']} | failed: {r['failed']} |||||||||||||||")
             continue
+        base = bases[r["paced"]]
         if r.get("publishers_left"):
             r["note"] = f"{r['publishers_left']} publisher(s) disconnected during the run"
         added = "—"
@@ -746,13 +942,17 @@ def table(rows: list[dict[str, Any]], base: dict[str, Any]) -> None:
             r["added_p99_ms"] = r["latency_p99_ms"] - base["latency_p99_ms"]
             added = f"{r['added_p50_ms']:.1f} / {r['added_p99_ms']:.1f}"
         print(
-            f"| {names[r['mode']]} | {r['legs']} | {r['relay_cpu_pct']:.0f}% "
+            f"| {name} | {publishers} | {r['legs']} | {r['relay_cpu_pct']:.0f}% "
             f"| {r['relay_cpu_pct_per_leg']:.2f}% "
             f"| {fmt(r['us_per_forwarded_packet'], 0)} | {fmt(r['loss_pct'], 2, '%')} "
-            f"| {r['mbps_per_leg']:.2f} | {fmt(r['latency_p50_ms'])} / {fmt(r['latency_p99_ms'])} | {added} "
+            f"| {r['mbps_per_leg']:.2f} | {fmt(r['pacing_wait_p50_ms'])} / {fmt(r['pacing_wait_p99_ms'])} "
+            f"| {fmt(r['latency_p50_ms'])} / {fmt(r['latency_p99_ms'])} | {added} "
+            f"| {fmt(r.get('via_p50_ms'))} / {fmt(r.get('via_p99_ms'))} "
             f"| {fmt(r['relay_delay_p50_ms'], 2)} / {fmt(r['relay_delay_p99_ms'], 2)} "
             f"| {fmt(r['relay_lag_p50_ms'], 2)} / {fmt(r['relay_lag_p99_ms'], 2)} "
-            f"| {r['load_cpu_pct']:.0f}% | {r['udp_dropped_relay']} / {r['udp_dropped_load']} |"
+            f"| {fmt(r.get('gc_joining_ms'))} / {fmt(r.get('gc_window_ms'))} "
+            f"| {r['load_cpu_pct']:.0f}% | {r['udp_dropped_relay']} / {r['udp_dropped_load']} "
+            f"| {r['steal_pct']:.0f}% |"
         )
 
 
@@ -761,7 +961,24 @@ def verdicts(rows: list[dict[str, Any]]) -> None:
         if r.get("note"):
             print(f"- {r['mode']} at {r['legs']} legs: {r['note']}")
     rows = [r for r in rows if "failed" not in r]
-    ours = [r for r in rows if r["mode"] == "forward"]
+    print()
+    for paced in (False, True):
+        if any(r["paced"] == paced and r["mode"] == "forward" for r in rows):
+            print(f"Publishers {'paced' if paced else 'sending each frame in one burst'}:")
+            verdicts_of([r for r in rows if r["paced"] == paced or r["mode"] == "transcode"])
+
+
+def verdicts_of(rows: list[dict[str, Any]]) -> None:
+    for r in rows:
+        if r["mode"] == "forward" and r["shards"] > 1 and r["latency_p50_ms"] is not None:
+            print(
+                f"- {r['legs']} legs over {r['shards']} relay processes: {fmt(r['loss_pct'], 2, '%')} lost; "
+                f"legs at the first, added p50 {fmt(r.get('added_p50_ms'))} ms, p99 "
+                f"{fmt(r.get('added_p99_ms'))} ms; legs at the second (2 hops), one-way p50 "
+                f"{fmt(r['via_p50_ms'])} ms, p99 {fmt(r['via_p99_ms'])} ms; "
+                f"{r['relay_cpu_pct']:.0f}% of a core in all"
+            )
+    ours = [r for r in rows if r["mode"] == "forward" and r["shards"] == 1]
     clean = [
         r for r in ours if r["loss_pct"] is not None and r["loss_pct"] <= 1.0 and not r["publishers_left"]
     ]
@@ -771,7 +988,6 @@ def verdicts(rows: list[dict[str, Any]]) -> None:
     def say_target(name: str, ok: bool, detail: str) -> None:
         print(f"- {name}: **{'met' if ok else 'not met'}** ({detail})")
 
-    print()
     if most is None:
         say_target("≥ 150 legs with ≤ 1% loss", False, "no run stayed under 1% loss")
         return
@@ -816,21 +1032,40 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="measurement window per run")
     parser.add_argument("--transcode-legs", type=int, default=4, help="0 to skip the transcoding relay")
     parser.add_argument("--janus-legs", default="20,150", help="legs through Janus ('' to skip)")
+    parser.add_argument(
+        "--sharded-legs",
+        default="150",
+        help="legs through two forwarding relay processes, the second linked to the first ('' to skip)",
+    )
+    parser.add_argument(
+        "--publishers",
+        default="bursts,paced",
+        help="bursts (each frame at once, as aiortc sends), paced (at --pace-mbps, as browsers do), or both",
+    )
+    parser.add_argument(
+        "--pace-mbps", type=float, default=DEFAULT_RATE / 1e6, help="the paced publishers' rate"
+    )
     parser.add_argument("--serve", choices=["forward", "transcode"], help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["publish", "receive"], help=argparse.SUPPRESS)
     parser.add_argument("--relay", choices=["forward", "transcode", "janus"], help=argparse.SUPPRESS)
     parser.add_argument("--direct", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)  # a shard relay: the root's port
+    parser.add_argument("--shard-ports", default="", help=argparse.SUPPRESS)  # the publisher's measuring legs
     parser.add_argument("--room", type=int, default=1234, help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=100, help=argparse.SUPPRESS)
     parser.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--janus-run", type=Path, help=argparse.SUPPRESS)  # its work folder
     args = parser.parse_args()
+    global PACE
+    PACE = args.pace_mbps * 1e6  # what a child process does; the orchestrator passes 0 for bursts
+    paces = {"bursts": 0.0, "paced": PACE}
+    kinds = [paces[k] for k in args.publishers.split(",")]
     uvloop.install()  # as under `cauhop serve` (uvicorn picks uvloop when installed), and a cheaper load
     if args.serve:
         profile_to = os.environ.get("CAUHOP_RELAY_PROFILE")  # a file: where the relay's CPU time goes
         samples = sample_cpu() if profile_to else None
-        asyncio.run(serve(args.serve, args.port))
+        asyncio.run(serve(args.serve, args.port, args.upstream))
         if profile_to and samples is not None:
             Path(f"{profile_to}.{args.port}").write_text(
                 "".join(f"{n} {stack}\n" for stack, n in samples.most_common())
@@ -839,13 +1074,16 @@ def main() -> None:
     if args.child:
         frames = read_clip(args.clip)
         legs = int(args.legs)
-        asyncio.run(load_child(args.child, args.relay, args.port, args.room, legs, args.first, frames))
+        shard_ports = [int(p) for p in args.shard_ports.split(",") if p]
+        asyncio.run(
+            load_child(args.child, args.relay, args.port, args.room, legs, args.first, frames, shard_ports)
+        )
         return
     if args.direct:
         say(json.dumps(asyncio.run(direct(args.seconds, read_clip(args.clip)))))
         return
     if args.janus_run:  # inside the private network namespace (see relay_janus)
-        say(json.dumps(one_load("janus", int(args.legs), args.seconds, args.clip, args.janus_run)))
+        say(json.dumps(one_load("janus", int(args.legs), args.seconds, args.clip, args.janus_run, PACE)))
         return
     # a SIGTERM (``timeout``) unwinds like an error: every child is stopped and the work folder removed
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -854,34 +1092,45 @@ def main() -> None:
         work = Path(tmp)
         clip = work / "clip.pickle"
         make_clip(clip)
-        probe = Child(["--direct", "--seconds", str(args.seconds), "--clip", str(clip)], work / "direct.log")
-        base = json.loads(probe.expect())
-        probe.stop()
-        print(f"direct (no relay): {base}", file=sys.stderr, flush=True)
-        plan = [("forward", int(n)) for n in args.legs.split(",")]
+        bases = {}
+        for pace in {*kinds, 0.0}:
+            probe_args = ["--direct", "--seconds", str(args.seconds), "--clip", str(clip)]
+            probe = Child([*probe_args, "--pace-mbps", str(pace / 1e6)], work / "direct.log")
+            bases[pace > 0] = json.loads(probe.expect())
+            probe.stop()
+            print(f"direct (no relay, paced {pace > 0}): {bases[pace > 0]}", file=sys.stderr, flush=True)
+        plan = [("forward", int(n), pace, 1) for pace in kinds for n in args.legs.split(",")]
+        plan += [("forward", int(n), pace, 2) for pace in kinds for n in args.sharded_legs.split(",") if n]
         if args.transcode_legs > 0:
-            plan.append(("transcode", args.transcode_legs))
+            plan.append(("transcode", args.transcode_legs, 0.0, 1))
         why_not = janus.missing()
         if args.janus_legs and why_not is None:
-            plan += [("janus", int(n)) for n in args.janus_legs.split(",")]
+            plan += [("janus", int(n), pace, 1) for pace in kinds for n in args.janus_legs.split(",")]
         rows = []
-        for mode, legs in plan:
+        for mode, legs, pace, shards in plan:
             try:
                 if mode == "janus":
-                    row = through_janus(legs, args.seconds, clip, work)
+                    row = through_janus(legs, args.seconds, clip, work, pace)
                 else:
-                    row = one_load(mode, legs, args.seconds, clip, work)
+                    row = one_load(mode, legs, args.seconds, clip, work, pace, shards)
             except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-                row = failed(mode, legs, exc)
+                row = failed(mode, legs, pace, exc) | {"shards": shards}
             print(f"{mode} {legs}: {json.dumps(row)}", file=sys.stderr, flush=True)
             rows.append(row)
     print(
         f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}, {time.time() - began:.0f} s; "
         "load average "
         f"before {load_before}, after {load_average()} ({os.cpu_count()} cores). Direct publisher → receiver "
-        f"(no relay): one-way p50 {base['latency_p50_ms']:.2f} ms, p99 {base['latency_p99_ms']:.2f} ms.\n"
+        f"(no relay), publishers sending bursts: one-way p50 {bases[False]['latency_p50_ms']:.2f} ms, "
+        f"p99 {bases[False]['latency_p99_ms']:.2f} ms"
+        + (
+            f"; paced: p50 {bases[True]['latency_p50_ms']:.2f} ms, p99 {bases[True]['latency_p99_ms']:.2f} ms"
+            if True in bases
+            else ""
+        )
+        + ".\n"
     )
-    table(rows, base)
+    table(rows, bases)
     verdicts(rows)
     if why_not is not None:
         print(f"- Janus: not measured: {why_not}")
