@@ -14,11 +14,14 @@ from functools import partial
 from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
 from rtc import aiortc_hook as hook
+from rtc.collector import collector
 from rtc.errors import BadOffer
 from rtc.peer import Member, Peer
 from rtc.room import Room
 
 __all__ = ["Member", "Peer", "Relay", "Room"]
+
+RECLAIM_AFTER = 1.0  # seconds after the last room closed: then what the calls left is reclaimed
 
 
 class Relay:
@@ -28,6 +31,7 @@ class Relay:
         self.ice_servers = list(ice_servers)
         self.rooms: dict[int, Room] = {}
         self.open: set[Peer] = set()  # every connection not yet closed, whatever room it left
+        self._idle: asyncio.Handle | None = None
 
     def room(self, meeting_id: int) -> Room:
         room = self.rooms.get(meeting_id)
@@ -61,6 +65,7 @@ class Relay:
         async def changed() -> None:
             if pc.connectionState == "connected" and not peer.connected.is_set():
                 peer.connected.set()
+                collector.settle()
                 await room.replan()
             elif pc.connectionState in ("failed", "closed"):
                 await self.leave(peer)
@@ -79,7 +84,20 @@ class Relay:
         # aiortc's close() cut short by a cancellation never finishes, and every later close() waits for it:
         # run it to the end whatever happens to the caller.
         await asyncio.shield(peer.pc.close())
+        if peer not in self.open:  # left already
+            return
         self.open.discard(peer)
+        peer.legs.clear()  # its packet caches go now, not with the next full collection (rtc/collector.py)
+        peer.sources.clear()
+        collector.end(settled=peer.connected.is_set())
+        if not self.rooms and self._idle is None:  # once aiortc has finished closing the last call
+            self._idle = asyncio.get_running_loop().call_later(RECLAIM_AFTER, self._reclaim)
+
+    def _reclaim(self) -> None:
+        """No room left: reclaim what the closed calls left behind (``rtc/collector.py``)."""
+        self._idle = None
+        if not self.rooms:
+            collector.idle()
 
     async def drop_if_empty(self, room: Room) -> None:
         """Close the meeting's room once nobody is in it."""
@@ -93,3 +111,7 @@ class Relay:
         for room in list(self.rooms.values()):
             await room.stop()
         self.rooms.clear()
+        if self._idle is not None:  # closed: nothing to wait for
+            self._idle.cancel()
+            self._idle = None
+        collector.idle()
