@@ -3,7 +3,7 @@
 aiortc hands every packet of an encoded frame to the socket at once. A VP8 keyframe of a 640×360 room
 camera is ~60 packets (~75 KB); sent in one burst it fills a poor commune link's queue (loss), and at the
 relay every packet of every other stream waits behind the keyframe's fan-out to all legs (at 75 connections
-and ~20 µs a packet out, ~85 ms). Browsers pace what they send (libwebrtc's pacer, 2.5× the target bitrate);
+and ~20 µs a packet out, ~90 ms). Browsers pace what they send (libwebrtc's pacer, 2.5× the target bitrate);
 ``Pacer`` does the same for ``cauhop-agent``: a frame that fits the burst allowance leaves at once, a larger
 one leaves at ``rate``.
 
