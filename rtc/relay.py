@@ -87,8 +87,12 @@ class Relay:
         if peer not in self.open:  # left already
             return
         self.open.discard(peer)
-        peer.legs.clear()  # its packet caches go now, not with the next full collection (rtc/collector.py)
+        # its packet caches (the legs' retransmissions, the sources' current GOP) go now, not with the next
+        # full collection (rtc/collector.py): every reference the peer holds to them
+        peer.legs.clear()
         peer.sources.clear()
+        peer.rtx.clear()
+        peer.by_kind.clear()
         collector.end(settled=peer.connected.is_set())
         if not self.rooms and self._idle is None:  # once aiortc has finished closing the last call
             self._idle = asyncio.get_running_loop().call_later(RECLAIM_AFTER, self._reclaim)
