@@ -15,7 +15,9 @@ process, the load in others:
      is (``CascadeLink``), the legs split between them: what a second core buys.
 Each runs twice: with publishers that send each frame in one burst (as aiortc does) and with publishers
 paced as browsers pace (``rtc.pacing``, as ``cauhop-agent`` now sends); a keyframe (~75 KB) in one burst
-makes every packet behind it wait for its fan-out to all legs.
+makes every packet behind it wait for its fan-out to all legs. The clip loops every 2 s with a keyframe at its
+start; the speaker's starts half-way (``--keyframes apart``), so the two cameras' keyframes alternate as two
+independent encoders' would, rather than meeting every 2 s (``--keyframes together``: the worst case, held).
 The publishers' process holds one full receiver that measures latency (one more on the second process when
 sharded); the other legs are counted from their RTP headers off the socket, never decrypted
 (``Sink.fast_path``). A run that fails becomes a row saying why. Prints a markdown table and the targets met
@@ -24,6 +26,7 @@ sharded); the other legs are counted from their RTP headers off the socket, neve
     .venv/bin/python bench/relay.py [--legs 20,60,100,150] [--seconds 8] [--transcode-legs 4]
                                     [--janus-legs 20,150] [--sharded-legs 150]
                                     [--publishers bursts,paced] [--pace-mbps 3.75]
+                                    [--keyframes apart|together]
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ from rtc.signaling import DirectSignal  # noqa: E402
 MEETING, CHAIR, SPEAKER = 1, 1, 2
 FPS, WIDTH, HEIGHT, BITRATE = 30, 640, 360, 1_500_000
 JOIN_BATCH = 4  # receiving connections a load process opens at once
+KEYFRAMES = "apart"  # the two publishers' keyframes: "apart" (1 s between them) or "together"
 PACE = 0.0  # bits/s at which the publishers send video (``hook.pace``, as browsers do); 0: bursts, as aiortc
 
 
@@ -129,9 +133,9 @@ class ClipTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, frames: list[bytes]) -> None:
+    def __init__(self, frames: list[bytes], start: int = 0) -> None:
         super().__init__()
-        self.frames, self.i, self.n = frames, 0, 0
+        self.frames, self.i, self.n = frames, start, 0
         self.t0 = time.time()
 
     async def recv(self) -> av.Packet:  # type: ignore[type-arg]
@@ -473,7 +477,8 @@ class Peers:
 
     async def publish(self, bp: int, frames: list[bytes], sent: Sent) -> RTCPeerConnection:
         pc = RTCPeerConnection(hook.configuration())
-        pc.addTransceiver(ClipTrack(frames), direction="sendonly")
+        start = len(frames) // 2 if bp == SPEAKER and KEYFRAMES == "apart" else 0
+        pc.addTransceiver(ClipTrack(frames, start), direction="sendonly")
         if self.janus is not None:
             await janus.publish(self.janus, self.room, bp, pc)
         else:
@@ -747,6 +752,7 @@ def one_load(
             return merged([c.ask(op="cpu") for c in controls])
 
     common = ["--relay", mode, "--room", "1234", "--clip", str(clip), "--pace-mbps", str(pace / 1e6)]
+    common += ["--keyframes", KEYFRAMES]
     children: list[Child] = []
     try:
         publish = ["--child", "publish", "--legs", "2", "--first", "100", "--port", str(port)]
@@ -895,6 +901,7 @@ def through_janus(legs: int, seconds: float, clip: Path, work: Path, pace: float
     """``one_load`` of Janus, run in a private network namespace (Janus ignores loopback interfaces)."""
     command = [sys.executable, __file__, "--janus-run", str(work), "--legs", str(legs)]
     command += ["--seconds", str(seconds), "--clip", str(clip), "--pace-mbps", str(pace / 1e6)]
+    command += ["--keyframes", KEYFRAMES]
     out = subprocess.run(janus.in_namespace(command), capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
         raise RuntimeError(f"janus run failed:\n{out.stderr[-3000:]}")
@@ -1045,6 +1052,13 @@ def main() -> None:
     parser.add_argument(
         "--pace-mbps", type=float, default=DEFAULT_RATE / 1e6, help="the paced publishers' rate"
     )
+    parser.add_argument(
+        "--keyframes",
+        choices=["apart", "together"],
+        default="apart",
+        help="the speaker's clip starts half-way, so its keyframes fall between the chair's (apart, as two "
+        "cameras' would), or both clips start together and every keyframe of one meets one of the other",
+    )
     parser.add_argument("--serve", choices=["forward", "transcode"], help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=["publish", "receive"], help=argparse.SUPPRESS)
     parser.add_argument("--relay", choices=["forward", "transcode", "janus"], help=argparse.SUPPRESS)
@@ -1057,8 +1071,9 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--janus-run", type=Path, help=argparse.SUPPRESS)  # its work folder
     args = parser.parse_args()
-    global PACE
+    global PACE, KEYFRAMES
     PACE = args.pace_mbps * 1e6  # what a child process does; the orchestrator passes 0 for bursts
+    KEYFRAMES = args.keyframes
     paces = {"bursts": 0.0, "paced": PACE}
     kinds = [paces[k] for k in args.publishers.split(",")]
     uvloop.install()  # as under `cauhop serve` (uvicorn picks uvloop when installed), and a cheaper load
@@ -1118,7 +1133,8 @@ def main() -> None:
             print(f"{mode} {legs}: {json.dumps(row)}", file=sys.stderr, flush=True)
             rows.append(row)
     print(
-        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}, {time.time() - began:.0f} s; "
+        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}, {time.time() - began:.0f} s, "
+        f"keyframes {KEYFRAMES}; "
         "load average "
         f"before {load_before}, after {load_average()} ({os.cpu_count()} cores). Direct publisher → receiver "
         f"(no relay), publishers sending bursts: one-way p50 {bases[False]['latency_p50_ms']:.2f} ms, "
