@@ -13,9 +13,13 @@ district's keyframe requests, NACKs and receiver reports go up the link to the p
 name the same SSRCs and sequence numbers). When the province switches a slot to another publisher, the feed
 is replaced. The district room mirrors the province's chair and speaker.
 
-Upward, only what is selected: while the district room's speaker is one of its own publishers (a commune
-granted the floor), the link opens one more connection up — as that bridge point, sending only — and the
-district room forwards that publisher into it (``Room.send_up``); it is closed when the floor moves on.
+Upward, only what is selected. The link tells the province its *roster* — the bridge points publishing at
+the district relay or below it — so the province plans over every bridge point of the meeting: its chair
+may sit at the district, and the chair's console rotates its last-N through the communes too. The province
+answers, in each ``slots`` message, with those of the roster it shows now (``up``); for each, the link opens
+one more connection up — as that bridge point, sending only — and the district room forwards that publisher
+into it (``Room.send_up``). It is closed when the province no longer shows it. The district's speaker goes
+up as well while it is one of the district's own (a commune granted the floor).
 """
 
 from __future__ import annotations
@@ -68,7 +72,9 @@ class CascadeLink:
     ) -> None:
         self.relay, self.meeting_id, self.name = relay, meeting_id, name
         self.upward = upward  # a new signaling channel to the relay above, for each commune sent up
-        self.up: Upward | None = None
+        self.ups: dict[int, Upward] = {}  # bridge point → the connection that sends it up
+        self.wanted: frozenset[int] = frozenset()  # what the relay above shows of the roster (``up``)
+        self.roster: frozenset[int] | None = None  # the roster last told to the relay above
         self.slots, self.ice_servers = slots, list(ice_servers)
         self.pc: RTCPeerConnection | None = None
         self.signal: Signal | None = None
@@ -91,7 +97,7 @@ class CascadeLink:
 
     async def start(self, signal: Signal) -> None:
         """Offer receive-only slots upstream, tap the negotiated transport, then follow the ``slots``."""
-        self.signal = signal
+        self.signal, self.roster = signal, None
         self.starts += 1
         closed = self.closed = asyncio.Event()
         pc = self.pc = RTCPeerConnection(hook.configuration(self.ice_servers))
@@ -165,6 +171,8 @@ class CascadeLink:
         if message.get("type") != "slots":
             return
         room = self.room
+        self.wanted = frozenset(int(bp) for bp in message.get("up", ()))
+        await room.set_wanted_above(self.wanted)  # links further down send up what this one must
         for slot in message["slots"]:
             index, bp = int(slot["index"]), slot["bridge_point_id"]
             current = self.feeds.get(index)
@@ -215,27 +223,40 @@ class CascadeLink:
     async def _watch(self) -> None:
         while not self._closing:
             room = self.room
+            with contextlib.suppress(Exception):  # no signaling now: the roster is told on the next start
+                await self._tell_roster(room)
             speaker = room.plan.speaker if room.plan is not None else None
-            wanted = speaker if self._local(room, speaker) else None
-            up = self.up
-            alive = up is not None and up.pc.connectionState not in ("failed", "closed")
-            current = up.bridge_point_id if up is not None and alive else None
-            if wanted != current:
+            wanted = {bp for bp in (*self.wanted, speaker) if bp is not None and self._local(room, bp)}
+            for bp, up in list(self.ups.items()):
+                if bp not in wanted or up.pc.connectionState in ("failed", "closed"):
+                    await self._close_up(bp)
+            for bp in sorted(wanted - self.ups.keys()):
                 try:
-                    await self._close_up()
-                    if wanted is not None:
-                        await self._open_up(room, wanted)
-                except Exception:  # the relay above refused or vanished: try again on the next look
-                    log.exception("cascade link %s: sending %s up failed", self.name, wanted)
-                    await self._close_up()
+                    await self._open_up(room, bp)
+                except Exception:  # the relay above refused or vanished: try again on a later look
+                    log.exception("cascade link %s: sending %s up failed", self.name, bp)
+                    await self._close_up(bp)
                     await asyncio.sleep(UP_RETRY)
             await asyncio.sleep(UP_EVERY)
+
+    async def _tell_roster(self, room: Room) -> None:
+        """Tell the relay above which bridge points publish here or below, when that changed."""
+        fed = set(self.feeds.values())
+        here = {
+            p.member.bridge_point_id
+            for p in room.peers.values()
+            if p not in fed and p.by_kind and p.member.bridge_point_id is not None and p.connected.is_set()
+        }
+        roster = frozenset(here).union(*room.below.values())
+        if roster != self.roster and self.signal is not None and self.tap is not None:
+            await self.signal.send({"type": "roster", "bridge_points": sorted(roster)})
+            self.roster = roster
 
     async def _open_up(self, room: Room, bp: int) -> None:
         assert self.upward is not None
         signal = await self.upward()
         pc = RTCPeerConnection(hook.configuration(self.ice_servers))
-        self.up = Upward(bp, pc, signal, None)
+        up = self.ups[bp] = Upward(bp, pc, signal, None)
         for kind in ("audio", "video"):
             pc.addTransceiver(hook.Hold(kind), direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())
@@ -245,7 +266,7 @@ class CascadeLink:
             if message.get("type") == "error":
                 raise RuntimeError(f"refused: {message.get('code')}: {message.get('detail')}")
         await pc.setRemoteDescription(RTCSessionDescription(str(message["sdp"]), "answer"))
-        peer = self.up.peer = Peer(room, Member(f"up:{bp}", None), pc)
+        peer = up.peer = Peer(room, Member(f"up:{bp}", None), pc)
         peer.build(hook.negotiated_lines(pc))
 
         async def rtp(data: bytes, now: float) -> None:
@@ -258,8 +279,8 @@ class CascadeLink:
         peer.tap = hook.PacketTap(transport, rtp, rtcp, lambda data: room.rewrite_rtcp(peer, data))
         await room.send_up(peer, bp)
 
-    async def _close_up(self) -> None:
-        up, self.up = self.up, None
+    async def _close_up(self, bp: int) -> None:
+        up = self.ups.pop(bp, None)
         if up is None:
             return
         if up.peer is not None:
@@ -277,7 +298,8 @@ class CascadeLink:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        await self._close_up()
+        for bp in list(self.ups):
+            await self._close_up(bp)
         await self._down()
 
     async def _down(self) -> None:
@@ -289,6 +311,10 @@ class CascadeLink:
             self._listener = None
         for index in list(self.feeds):
             await self._drop(index)
+        self.wanted = frozenset()
+        room = self.relay.rooms.get(self.meeting_id)
+        if room is not None:
+            await room.set_wanted_above(self.wanted)
         pc, signal, self.pc, self.signal, self.tap = self.pc, self.signal, None, None, None
         if pc is not None:
             await asyncio.shield(pc.close())

@@ -7,6 +7,9 @@
   rotating every ``rotate_every`` seconds so that every room is seen in turn; rooms waiting in the speaker
   queue are shown first. The console is a screen in the chair's room: it plays no audio.
 - A low-bandwidth viewer receives the audio of its slots and no video.
+- With relays in a cascade, the publishers planned over include those below a link (its roster): the chair,
+  the speaker or a last-N tile may be a commune served by a district relay. A link, itself a viewer, is
+  never sent back what it publishes.
 - Publishers that no slot shows are paused: ``FloorPlan.paused`` names them.
 """
 
@@ -27,6 +30,7 @@ class Viewer:
     slots: int
     console: bool = False
     low_bandwidth: bool = False
+    own: frozenset[int] = frozenset()  # a cascade link's roster: never sent back down to it
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,9 @@ class Floor:
         return FloorPlan(picks, speaker, chair, video, audio, listening=self.auto)
 
     def _room(self, v: Viewer, speaker: int | None, chair: int | None) -> list[Pick]:
-        me = v.bridge_point_id
-        show_speaker = speaker if speaker != me else None
-        show_chair = chair if chair != me and chair != show_speaker else None
+        mine = {v.bridge_point_id, *v.own}
+        show_speaker = speaker if speaker not in mine else None
+        show_chair = chair if chair not in mine and chair != show_speaker else None
         if v.slots == 1:
             only = show_speaker if show_speaker is not None else show_chair
             return [Pick(only, True, True) if only is not None else NOTHING]

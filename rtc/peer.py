@@ -34,6 +34,7 @@ class Member:
     console: bool = False
     low_bandwidth: bool = False
     label: str = ""
+    link: bool = False  # another relay's cascade link: it may tell its roster (``Room.set_below``)
 
 
 @dataclass
@@ -112,7 +113,8 @@ class Peer:
                 slot.mids[line.kind] = line.mid
                 self.legs[line.local_ssrc] = (slot, leg)
 
-    def viewer(self) -> Viewer | None:
+    def viewer(self, own: frozenset[int] = frozenset()) -> Viewer | None:
+        """``own``: what this peer (a cascade link) publishes itself, its roster."""
         if not self.slots or not self.connected.is_set():
             return None
         return Viewer(
@@ -121,6 +123,7 @@ class Peer:
             len(self.slots),
             console=self.member.console,
             low_bandwidth=self.low_bandwidth,
+            own=own,
         )
 
     def leg_reports(self, now: float) -> list[LegReport]:

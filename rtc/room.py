@@ -54,10 +54,18 @@ class Room:
         self.plan: FloorPlan | None = None
         self.forwarded = 0
         self.delays = Delays()  # arrival at the relay → handed to the socket, every 16th forwarded packet
-        self.sent_up: set[int] = set()  # publishers a cascade link sends to the relay above: never paused
+        self.below: dict[str, frozenset[int]] = {}  # a cascade link (its key) → its roster (``Roster``)
+        self.wanted_above: frozenset[int] = frozenset()  # what the relay above asks this room to send up
+        self._sending_up: dict[str, int] = {}  # an upward connection (its key) → the publisher it carries
+        self._planned: tuple[object, ...] | None = None  # what the last plan was made from
         self._task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ membership
+    @property
+    def sent_up(self) -> frozenset[int]:
+        """Publishers a cascade link sends to the relay above: never paused."""
+        return frozenset(self._sending_up.values())
+
     def publishers(self) -> set[int]:
         return {
             p.member.bridge_point_id
@@ -90,6 +98,7 @@ class Room:
             return
         del self.peers[peer.key]
         peer.closed = True
+        self.below.pop(peer.key, None)
         for _, leg in peer.legs.values():
             self._unforward(peer, leg)
         for source in peer.by_kind.values():
@@ -219,22 +228,43 @@ class Room:
 
     # ------------------------------------------------------------------ floor
     async def replan(self, now: float | None = None) -> None:
+        """Plan the floor over every publisher here and every one below a cascade link (``below``), fill
+        the slots with those publishing here, and ask each link for those of its roster that are shown."""
         now = time.time() if now is None else now
-        viewers = [v for p in self.peers.values() if (v := p.viewer()) is not None]
+        below_of = self.below
+        viewers = [
+            v for p in self.peers.values() if (v := p.viewer(below_of.get(p.key, frozenset()))) is not None
+        ]
         publishers = self.publishers()
-        plan = self.floor.plan(viewers, publishers, now)
-        if self.plan is not None and plan == self.plan:
+        below = frozenset().union(*self.below.values())
+        plan = self.floor.plan(viewers, publishers | below, now)
+        planned = (plan, frozenset(publishers), below, self.wanted_above)
+        if planned == self._planned:
             return
-        self.plan = plan
+        self.plan, self._planned = plan, planned
+        floor = {bp for bp in (plan.speaker, plan.chair) if bp is not None}
+        shown = plan.video_sources | plan.audio_sources | floor | self.wanted_above
         for key, picks in plan.picks.items():
             peer = self.peers[key]
             for slot, pick in zip(peer.slots, picks, strict=False):
                 await self._fill(peer, slot, pick, now)
-            message = self._slots_message(peer)
+            message = self._slots_message(peer, shown & self.below.get(key, frozenset()))
             if message != peer.told:  # also when only the speaker or the chair changed: a console shows them
                 peer.told = message
                 peer.notify(message)
         await self._pause(plan, publishers)
+
+    async def set_below(self, key: str, bridge_points: frozenset[int]) -> None:
+        """A cascade link's roster: the bridge points publishing at its relay or further down."""
+        if key in self.peers and self.below.get(key) != bridge_points:
+            self.below[key] = bridge_points
+            await self.replan()
+
+    async def set_wanted_above(self, bridge_points: frozenset[int]) -> None:
+        """What the relay above shows of this room's publishers (and of those below its own links)."""
+        if bridge_points != self.wanted_above:
+            self.wanted_above = bridge_points
+            await self.replan()
 
     async def _pause(self, plan: FloorPlan, publishers: set[int]) -> None:
         for bp, paused in plan.paused(publishers).items():
@@ -268,11 +298,14 @@ class Room:
                 await self._want_keyframe(key, now)
 
     async def send_up(self, peer: Peer, bridge_point_id: int | None) -> None:
-        """Slot 0 of ``peer`` — a cascade link's upward connection, not a member of this room — forwards
-        this publisher (None: nothing), which stays unpaused meanwhile (``rtc/cascade_link.py``)."""
+        """Slot 0 of ``peer`` — one of a cascade link's upward connections, not a member of this room —
+        forwards this publisher (None: nothing), which stays unpaused meanwhile (``rtc/cascade_link.py``)."""
         if peer.slots:
             await self._fill(peer, peer.slots[0], Pick(bridge_point_id, True, True), time.time())
-        self.sent_up = {bridge_point_id} if bridge_point_id is not None else set()
+        if bridge_point_id is None:
+            self._sending_up.pop(peer.key, None)
+        else:
+            self._sending_up[peer.key] = bridge_point_id
         if self.plan is not None:
             await self._pause(self.plan, self.publishers())
 
@@ -285,12 +318,13 @@ class Room:
         else:
             self.forwarding.pop(leg.source, None)
 
-    def _slots_message(self, peer: Peer) -> dict[str, Any]:
+    def _slots_message(self, peer: Peer, up: frozenset[int] = frozenset()) -> dict[str, Any]:
         return {
             "type": "slots",
             "slots": [{"index": s.index, "bridge_point_id": s.shows, "mids": s.mids} for s in peer.slots],
             "speaker": self.plan.speaker if self.plan else None,
             "chair": self.plan.chair if self.plan else None,
+            "up": sorted(up),
         }
 
     async def set_chair(self, bridge_point_id: int | None) -> None:

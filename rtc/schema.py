@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 MAX_SDP = 100_000
+MAX_ROSTER = 2_000  # bridge points below one cascade link (a province has 200-250)
 
 
 class _Msg(BaseModel):
@@ -57,11 +58,22 @@ class Auto(_Msg):
     on: bool
 
 
+class Roster(_Msg):
+    """A cascade link's bridge points: those publishing at its relay or further down (relays only). The
+    relay above may then show any of them (last-N, the chair, the speaker) and asks for the ones it shows
+    (``Slots.up``)."""
+
+    type: Literal["roster"]
+    bridge_points: list[Annotated[int, Field(ge=1)]] = Field(max_length=MAX_ROSTER)
+
+
 class Ping(_Msg):
     type: Literal["ping"]
 
 
-ClientMessage = Annotated[Offer | Candidate | LowBandwidth | Auto | Ping, Field(discriminator="type")]
+ClientMessage = Annotated[
+    Offer | Candidate | LowBandwidth | Auto | Roster | Ping, Field(discriminator="type")
+]
 client_message = TypeAdapter[Any](ClientMessage)
 
 
@@ -105,6 +117,10 @@ class Slots(_Msg):
     slots: list[SlotInfo]
     speaker: int | None
     chair: int | None
+    up: list[int] = Field(
+        default_factory=list,
+        description="to a cascade link: the bridge points of its roster to send up now (others: empty)",
+    )
 
 
 class Pause(_Msg):

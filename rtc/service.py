@@ -78,7 +78,7 @@ def admit(
     if offer.link:
         if relay is None:
             raise Forbidden("only another relay of this deployment may open a cascade link")
-        member = Member(f"relay:{relay}", None, label=f"link from {relay}")
+        member = Member(f"relay:{relay}", None, label=f"link from {relay}", link=True)
     elif offer.console:
         if not who.runner:
             raise Forbidden("only the chair, the secretary or the host unit's secretary may open the console")

@@ -100,6 +100,12 @@ class RtcSession:
             if not self.runner:
                 raise Forbidden("only the meeting's chair or secretary chooses the automatic speaker")
             await self.peer.room.set_auto(message.on)
+        elif isinstance(message, schema.Roster):
+            if self.peer is None:
+                raise BadSignal("join (send an offer) first")
+            if not self.peer.member.link:
+                raise Forbidden("only another relay's cascade link tells the bridge points below it")
+            await self.peer.room.set_below(self.peer.key, frozenset(message.bridge_points))
 
     async def _offer(self, offer: schema.Offer) -> None:
         await self.close_peer()
@@ -254,12 +260,15 @@ class DirectSignal:
             key = (
                 f"console:{id(self)}" if offer.console else f"relay:{id(self)}" if offer.link else f"bp:{bp}"
             )
-            member = Member(key, bp, offer.console, offer.low_bandwidth)
+            member = Member(key, bp, offer.console, offer.low_bandwidth, link=offer.link)
             self.peer, answer = await self.relay.join(self.meeting_id, member, offer.sdp)
             await self._inbox.put({"type": "answer", "sdp": answer})
             self._pump = asyncio.create_task(self._forward(self.peer))
         elif message["type"] == "low_bandwidth" and self.peer is not None:
             await self.peer.room.set_low_bandwidth(self.peer.key, bool(message["on"]))
+        elif message["type"] == "roster" and self.peer is not None:
+            roster = schema.Roster.model_validate(message)
+            await self.peer.room.set_below(self.peer.key, frozenset(roster.bridge_points))
 
     async def _forward(self, peer: Peer) -> None:
         while True:

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from rtc.agent import Agent, AgentOptions
 from rtc.cascade_link import CascadeLink
@@ -45,8 +46,8 @@ class Cascade:
     async def to_province(self) -> DirectSignal:
         return DirectSignal(self.province, MEETING)
 
-    async def join(self, relay: Relay, bp: int) -> Agent:
-        agent = Agent(AgentOptions(bridge_point_id=bp))
+    async def join(self, relay: Relay, bp: int | None, **options: Any) -> Agent:
+        agent = Agent(AgentOptions(bridge_point_id=bp, **options))
         self.agents.append(agent)
         await agent.start(DirectSignal(relay, MEETING))
         return agent
@@ -160,5 +161,52 @@ def test_a_link_that_drops_is_re_established_and_the_commune_sees_the_chair_agai
             again = time.time()
             await commune.wait_until(shows(commune, CHAIR, 1, frames=10, after=again), 10)
             await commune.wait_until(shows(commune, SPEAKER, 2, frames=10, after=again), 10)
+
+    run(scenario)
+
+
+def test_a_district_hosted_meeting_shows_its_chair_and_its_communes_at_the_province() -> None:
+    """The chair sits at the district (the host unit's room), the chair's console at the province: the link
+    tells the province its roster, so the chair is sent up for the province's rooms and the console's last-N
+    rotates through the communes; what the province stops showing stops going up."""
+
+    async def scenario() -> None:
+        async with cascade(upward=True) as c:
+            province, district, link, join = c.province, c.district, c.link, c.join
+            above = province.room(MEETING)
+            above.floor.rotate_every = 2.0
+            for room in (above, district.room(MEETING)):  # as each relay's floor feed sets it
+                room.floor.chair = 20
+            observer = await join(province, 1)
+            await link.start(DirectSignal(province, MEETING))
+            for bp in (20, 21, 22, 23):
+                await join(district, bp)
+            await observer.wait_until(shows(observer, CHAIR, 20, frames=10), 15)
+            assert link.roster == {20, 21, 22, 23}
+
+            console = await join(province, None, console=True, slots=3, publish=False)
+            seen: set[int] = set()
+            began = time.time()
+
+            def tiles_rotate_through_the_communes() -> bool:
+                for i in (1, 2):
+                    ident = console.slots[i].shows
+                    if ident is not None and shows(console, i, ident, frames=3, after=began)():
+                        seen.add(ident)
+                return {21, 22, 23} <= seen  # and the province's own room 1
+
+            await console.wait_until(tiles_rotate_through_the_communes, 20)
+            assert set(link.ups) <= {20, 21, 22, 23}
+
+            await console.close()
+            c.agents.remove(console)
+
+            def only_the_chair_goes_up() -> bool:  # the observer still needs the chair
+                return set(link.ups) == {20} and {k for k in above.peers if k.startswith("bp:")} == {
+                    "bp:1",
+                    "bp:20",
+                }
+
+            await observer.wait_until(only_the_chair_goes_up, 10)
 
     run(scenario)

@@ -113,3 +113,20 @@ def test_auto_hears_every_room_so_a_quiet_meeting_can_find_its_loudest() -> None
     assert floor.plan(viewers, {1, 2, 3, 4}, 0.0).paused({2, 3}) == {2: (True, True), 3: (True, True)}
     floor.auto = True
     assert floor.plan(viewers, {1, 2, 3, 4}, 0.0).paused({2, 3}) == {2: (True, False), 3: (True, False)}
+
+
+@given(meetings(), points, st.floats(0, 1000))
+def test_a_cascade_link_is_never_sent_back_what_it_sends_up(
+    m: tuple[Floor, list[Viewer], set[int]], below: set[int], now: float
+) -> None:
+    """A relay below (a viewer with no bridge point of its own) publishes its roster ``below``; the floor
+    plans over them too, and sends the link the chair and the speaker only when they are not its own."""
+    floor, viewers, publishing = m
+    link = Viewer("relay:district", None, 2, own=frozenset(below))
+    plan = floor.plan([*viewers, link], publishing | below, now)
+    shown = [p.source for p in plan.picks[link.key] if p.source is not None]
+    assert not set(shown) & below
+    wanted = [s for s in (plan.speaker, plan.chair) if s is not None and s not in below]
+    assert shown == list(dict.fromkeys(wanted))
+    if floor.chair in below:
+        assert plan.chair == floor.chair  # the chair sits below: the others still get it

@@ -118,6 +118,8 @@ def test_who_may_join_as_what(media_client: TestClient, settings: Settings) -> N
         answer = ws.receive_json()
         assert answer["type"] == "answer" and "a=ssrc:" in answer["sdp"] and "a=setup:active" in answer["sdp"]
         assert errors(ws, {"type": "auto", "on": True})["code"] == "forbidden"  # an operator is not a runner
+        roster = errors(ws, {"type": "roster", "bridge_points": [ubnd]})  # only a relay's link has one
+        assert roster["code"] == "forbidden" and "cascade link" in roster["detail"]
         ws.send_json({"type": "candidate", "candidate": "", "sdpMid": "0"})  # end of candidates: accepted
         ws.send_json({"type": "ping"})
         assert ws.receive_json() == {"type": "pong"}
@@ -130,6 +132,8 @@ def test_bad_messages_get_precise_errors(media_client: TestClient) -> None:
         bad = errors(ws, {"type": "offer", "sdp": "v=0\r\nnothing here", "bridge_point_id": 1})
         assert bad["code"] == "invalid" and "no audio or video line" in bad["detail"]
         assert errors(ws, {"type": "dance"})["code"] == "invalid"
+        assert errors(ws, {"type": "roster", "bridge_points": [1]})["detail"] == "join (send an offer) first"
+        assert errors(ws, {"type": "roster", "bridge_points": [0]})["code"] == "invalid"
         ws.send_text("{not json")
         assert ws.receive_json()["code"] == "malformed"
 
