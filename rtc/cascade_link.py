@@ -19,7 +19,9 @@ may sit at the district, and the chair's console rotates its last-N through the 
 answers, in each ``slots`` message, with those of the roster it shows now (``up``); for each, the link opens
 one more connection up — as that bridge point, sending only — and the district room forwards that publisher
 into it (``Room.send_up``). It is closed when the province no longer shows it. The district's speaker goes
-up as well while it is one of the district's own (a commune granted the floor).
+up as well while it is one of the district's own (a commune granted the floor). While the province chooses
+the loudest room ("auto", ``slots.listening``), the district lets every room's audio in and tells the
+province how loud each of the roster's rooms is (``loudness``), so a commune can be the loudest.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class CascadeLink:
         self.ups: dict[int, Upward] = {}  # bridge point → the connection that sends it up
         self.wanted: frozenset[int] = frozenset()  # what the relay above shows of the roster (``up``)
         self.roster: frozenset[int] | None = None  # the roster last told to the relay above
+        self.told_loudness: dict[int, float] | None = None
         self.slots, self.ice_servers = slots, list(ice_servers)
         self.pc: RTCPeerConnection | None = None
         self.signal: Signal | None = None
@@ -97,7 +100,7 @@ class CascadeLink:
 
     async def start(self, signal: Signal) -> None:
         """Offer receive-only slots upstream, tap the negotiated transport, then follow the ``slots``."""
-        self.signal, self.roster = signal, None
+        self.signal, self.roster, self.told_loudness = signal, None, None
         self.starts += 1
         closed = self.closed = asyncio.Event()
         pc = self.pc = RTCPeerConnection(hook.configuration(self.ice_servers))
@@ -184,10 +187,13 @@ class CascadeLink:
             if bp is not None and bp not in fed and not self._local(room, bp):  # not our own, sent back
                 await self._feed(room, index, int(bp), slot["mids"])
         chair, speaker = message.get("chair"), message.get("speaker")
-        if speaker is None and self._local(room, room.floor.granted):
-            speaker = room.floor.granted  # ours, granted the floor, on its way up
-        if (room.floor.chair, room.floor.granted) != (chair, speaker):
-            room.floor.chair, room.floor.granted = chair, speaker
+        granted = room.floor.granted
+        if speaker is None and self._local(room, granted) and granted not in (self.roster or ()):
+            speaker = granted  # ours, granted the floor, not yet in the roster the relay above plans over
+        listening = bool(message.get("listening"))
+        floor = room.floor
+        if (floor.chair, floor.granted, floor.hear_all) != (chair, speaker, listening):
+            floor.chair, floor.granted, floor.hear_all = chair, speaker, listening
             await room.replan()
 
     def _local(self, room: Room, bp: int | None) -> bool:
@@ -225,6 +231,7 @@ class CascadeLink:
             room = self.room
             with contextlib.suppress(Exception):  # no signaling now: the roster is told on the next start
                 await self._tell_roster(room)
+                await self._tell_loudness(room)
             speaker = room.plan.speaker if room.plan is not None else None
             wanted = {bp for bp in (*self.wanted, speaker) if bp is not None and self._local(room, bp)}
             for bp, up in list(self.ups.items()):
@@ -251,6 +258,16 @@ class CascadeLink:
         if roster != self.roster and self.signal is not None and self.tap is not None:
             await self.signal.send({"type": "roster", "bridge_points": sorted(roster)})
             self.roster = roster
+
+    async def _tell_loudness(self, room: Room) -> None:
+        """While the relay above chooses the loudest room, tell it how loud the roster's rooms are."""
+        if not room.floor.hear_all or self.signal is None or self.tap is None:
+            return
+        roster = self.roster or frozenset()
+        levels = {bp: round(v, 1) for bp, v in room.loudness().items() if bp in roster}
+        if levels != self.told_loudness:
+            await self.signal.send({"type": "loudness", "levels": levels})
+            self.told_loudness = levels
 
     async def _open_up(self, room: Room, bp: int) -> None:
         assert self.upward is not None

@@ -71,6 +71,7 @@ class Floor:
     auto: bool = False
     rotate_every: float = 10.0
     pinned: tuple[int, ...] = ()  # bridge points waiting in the speaker queue, in order
+    hear_all: bool = False  # a relay below one in "auto": every room's audio comes in, its loudness goes up
     loudest: Loudest = field(default_factory=lambda: Loudest())
 
     @property
@@ -93,7 +94,7 @@ class Floor:
             picks[v.key] = tuple(chosen)
         video = frozenset(p.source for ps in picks.values() for p in ps if p.video and p.source is not None)
         audio = frozenset(p.source for ps in picks.values() for p in ps if p.audio and p.source is not None)
-        return FloorPlan(picks, speaker, chair, video, audio, listening=self.auto)
+        return FloorPlan(picks, speaker, chair, video, audio, listening=self.auto or self.hear_all)
 
     def _room(self, v: Viewer, speaker: int | None, chair: int | None) -> list[Pick]:
         mine = {v.bridge_point_id, *v.own}

@@ -56,6 +56,8 @@ class Room:
         self.delays = Delays()  # arrival at the relay → handed to the socket, every 16th forwarded packet
         self.below: dict[str, frozenset[int]] = {}  # a cascade link (its key) → its roster (``Roster``)
         self.wanted_above: frozenset[int] = frozenset()  # what the relay above asks this room to send up
+        self.heard: dict[int, float] = {}  # how loud each publisher here was (every PLAN_EVERY)
+        self.heard_below: dict[str, dict[int, float]] = {}  # a cascade link (its key) → its ``Loudness``
         self._sending_up: dict[str, int] = {}  # an upward connection (its key) → the publisher it carries
         self._planned: tuple[object, ...] | None = None  # what the last plan was made from
         self._task: asyncio.Task[None] | None = None
@@ -99,6 +101,7 @@ class Room:
         del self.peers[peer.key]
         peer.closed = True
         self.below.pop(peer.key, None)
+        self.heard_below.pop(peer.key, None)
         for _, leg in peer.legs.values():
             self._unforward(peer, leg)
         for source in peer.by_kind.values():
@@ -325,6 +328,7 @@ class Room:
             "speaker": self.plan.speaker if self.plan else None,
             "chair": self.plan.chair if self.plan else None,
             "up": sorted(up),
+            "listening": self.plan.listening if self.plan else False,
         }
 
     async def set_chair(self, bridge_point_id: int | None) -> None:
@@ -398,8 +402,21 @@ class Room:
                 value = audio.take_loudness()
                 if value is not None:
                     loudness[bp] = value
+        self.heard = loudness
         if self.floor.auto:
-            self.floor.loudest.update(loudness, now)
+            self.floor.loudest.update(self.loudness(), now)
+
+    def loudness(self) -> dict[int, float]:
+        """How loud each room was, here and below this relay's cascade links (a room here wins)."""
+        merged: dict[int, float] = {}
+        for levels in self.heard_below.values():
+            merged.update(levels)
+        merged.update(self.heard)
+        return merged
+
+    def set_heard_below(self, key: str, levels: dict[int, float]) -> None:
+        if key in self.peers:
+            self.heard_below[key] = levels
 
     async def _report_upstream(self, now: float) -> None:
         for peer in list(self.peers.values()):

@@ -67,12 +67,22 @@ class Roster(_Msg):
     bridge_points: list[Annotated[int, Field(ge=1)]] = Field(max_length=MAX_ROSTER)
 
 
+class Loudness(_Msg):
+    """A cascade link's rooms, how loud each is (127 minus -dBov, higher is louder), while the relay above
+    chooses the loudest (``Slots.listening``; relays only)."""
+
+    type: Literal["loudness"]
+    levels: dict[Annotated[int, Field(ge=1)], Annotated[float, Field(ge=0, le=127)]] = Field(
+        max_length=MAX_ROSTER
+    )
+
+
 class Ping(_Msg):
     type: Literal["ping"]
 
 
 ClientMessage = Annotated[
-    Offer | Candidate | LowBandwidth | Auto | Roster | Ping, Field(discriminator="type")
+    Offer | Candidate | LowBandwidth | Auto | Roster | Loudness | Ping, Field(discriminator="type")
 ]
 client_message = TypeAdapter[Any](ClientMessage)
 
@@ -120,6 +130,10 @@ class Slots(_Msg):
     up: list[int] = Field(
         default_factory=list,
         description="to a cascade link: the bridge points of its roster to send up now (others: empty)",
+    )
+    listening: bool = Field(
+        default=False,
+        description="the relay chooses the loudest room (auto): a cascade link sends up its rooms' loudness",
     )
 
 

@@ -106,6 +106,12 @@ class RtcSession:
             if not self.peer.member.link:
                 raise Forbidden("only another relay's cascade link tells the bridge points below it")
             await self.peer.room.set_below(self.peer.key, frozenset(message.bridge_points))
+        elif isinstance(message, schema.Loudness):
+            if self.peer is None:
+                raise BadSignal("join (send an offer) first")
+            if not self.peer.member.link:
+                raise Forbidden("only another relay's cascade link tells how loud the rooms below it are")
+            self.peer.room.set_heard_below(self.peer.key, message.levels)
 
     async def _offer(self, offer: schema.Offer) -> None:
         await self.close_peer()
@@ -266,6 +272,9 @@ class DirectSignal:
             self._pump = asyncio.create_task(self._forward(self.peer))
         elif message["type"] == "low_bandwidth" and self.peer is not None:
             await self.peer.room.set_low_bandwidth(self.peer.key, bool(message["on"]))
+        elif message["type"] == "loudness" and self.peer is not None:
+            loudness = schema.Loudness.model_validate(message)
+            self.peer.room.set_heard_below(self.peer.key, loudness.levels)
         elif message["type"] == "roster" and self.peer is not None:
             roster = schema.Roster.model_validate(message)
             await self.peer.room.set_below(self.peer.key, frozenset(roster.bridge_points))

@@ -210,3 +210,33 @@ def test_a_district_hosted_meeting_shows_its_chair_and_its_communes_at_the_provi
             await observer.wait_until(only_the_chair_goes_up, 10)
 
     run(scenario)
+
+
+def test_auto_at_the_province_hears_the_communes_below_a_district() -> None:
+    """The chair chose "auto": the district relay lets every commune's audio in and tells the province how
+    loud each is, so a loud commune becomes the speaker everywhere and goes up; "auto" off, it stops."""
+
+    async def scenario() -> None:
+        async with cascade(upward=True) as c:
+            province, district, link, join = c.province, c.district, c.link, c.join
+            above = province.room(MEETING)
+            await above.set_chair(1)
+            await join(province, 1, loudness=0.02)
+            observer = await join(province, 2, loudness=0.02)
+            await link.start(DirectSignal(province, MEETING))
+            neighbour = await join(district, 21, loudness=0.02)
+            loud = await join(district, 22, loudness=0.9)
+            await observer.wait_until(lambda: link.roster == {21, 22} and loud.paused == (True, True), 15)
+
+            chosen = time.time()
+            await above.set_auto(True)
+            await observer.wait_until(shows(observer, SPEAKER, 22, frames=10, after=chosen), 15)
+            await neighbour.wait_until(shows(neighbour, SPEAKER, 22, frames=5, after=chosen), 5)
+            assert above.plan is not None and above.plan.speaker == 22
+            assert set(link.ups) == {22}
+
+            await above.set_auto(False)
+            await observer.wait_until(lambda: not link.ups and "bp:22" not in above.peers, 10)
+            await loud.wait_until(lambda: loud.paused == (True, True), 5)  # nobody hears it any more
+
+    run(scenario)

@@ -120,6 +120,7 @@ def test_who_may_join_as_what(media_client: TestClient, settings: Settings) -> N
         assert errors(ws, {"type": "auto", "on": True})["code"] == "forbidden"  # an operator is not a runner
         roster = errors(ws, {"type": "roster", "bridge_points": [ubnd]})  # only a relay's link has one
         assert roster["code"] == "forbidden" and "cascade link" in roster["detail"]
+        assert errors(ws, {"type": "loudness", "levels": {str(ubnd): 90.0}})["code"] == "forbidden"
         ws.send_json({"type": "candidate", "candidate": "", "sdpMid": "0"})  # end of candidates: accepted
         ws.send_json({"type": "ping"})
         assert ws.receive_json() == {"type": "pong"}
@@ -134,6 +135,7 @@ def test_bad_messages_get_precise_errors(media_client: TestClient) -> None:
         assert errors(ws, {"type": "dance"})["code"] == "invalid"
         assert errors(ws, {"type": "roster", "bridge_points": [1]})["detail"] == "join (send an offer) first"
         assert errors(ws, {"type": "roster", "bridge_points": [0]})["code"] == "invalid"
+        assert errors(ws, {"type": "loudness", "levels": {"7": 300}})["code"] == "invalid"
         ws.send_text("{not json")
         assert ws.receive_json()["code"] == "malformed"
 
