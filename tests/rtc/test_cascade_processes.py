@@ -29,7 +29,7 @@ from rtc.signal_client import Signal, WebSocketSignal, ws_url
 from tests.servers import Server, redis_url
 
 MEETING = 1  # the demo conference: every bridge point of the province, chaired from BP-HG-UBND
-CHAIR_SLOT = 1
+SPEAKER_SLOT, CHAIR_SLOT = 0, 1
 REJOIN_WITHIN = 30.0  # seconds from the kill to the chair's picture at the commune again
 
 
@@ -142,8 +142,8 @@ def test_a_commune_is_served_by_its_district_relay_and_rejoins_the_root_when_it_
 
             stop = asyncio.Event()
             chair, commune = (
-                Agent(AgentOptions(bridge_point_id=chair_bp)),
-                Agent(AgentOptions(bridge_point_id=commune_bp)),
+                Agent(AgentOptions(bridge_point_id=chair_bp, loudness=0.02)),
+                Agent(AgentOptions(bridge_point_id=commune_bp, loudness=0.9)),
             )
             seen_by = ([chair, commune], [root, district])
             runs = [asyncio.create_task(a.keep_joined(to_root, stop)) for a in (chair, commune)]
@@ -165,6 +165,16 @@ def test_a_commune_is_served_by_its_district_relay_and_rejoins_the_root_when_it_
                 seen = await until(commune_in_call_at_the_district, 20, "the board shows the commune in call")
                 assert seen["relay"] == district.base and seen["loss_pct"] is not None, seen
                 assert (await row(root, chair_bp))["relay"] == root.base
+
+                chose = time.time()  # "auto": the district tells the root how loud its rooms are
+                assert chair.signal is not None
+                await chair.signal.send({"type": "auto", "on": True})
+                await step(
+                    "the chair sees the loud commune as the speaker, sent up by the district",
+                    chair.wait_until(sees(chair, SPEAKER_SLOT, commune_bp % 256, after=chose), 20),
+                    *seen_by,
+                )
+                await chair.signal.send({"type": "auto", "on": False})
 
                 killed = time.time()
                 await asyncio.to_thread(district.kill)
