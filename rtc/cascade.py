@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from rtc.stats import judge_link
+
 ROOT_LEVEL = "root"  # the place of a relay configured for no unit: above every unit of the tree
 LEVEL_DEPTH = {ROOT_LEVEL: -1, "central": 0, "province": 1, "district": 2, "commune": 3}
 
@@ -30,11 +32,35 @@ class Site:
 
 @dataclass(frozen=True)
 class Point:
-    """A bridge point: where it sits and how good its link is ("good", "fair", "poor")."""
+    """A bridge point: where it sits and how good its link is ("good", "fair", "poor"), and why."""
 
     id: int
     unit_id: int
     link: str = "good"
+    why: str = ""
+
+
+def point_link(
+    recorded: str, reachable: bool | None, loss_pct: float | None, rtt_ms: float | None
+) -> tuple[str, str]:
+    """A bridge point's link for one meeting, and why: what its pre-meeting connectivity test measured when
+    it answered (``reachable`` not None), else what is recorded for it (``BridgePoint.link_quality``)."""
+    if reachable is None:
+        return recorded, f"its link is recorded as {recorded}"
+    if not reachable:
+        return "poor", "the pre-meeting connectivity test could not reach the relay"
+    verdict = judge_link(
+        None if loss_pct is None else loss_pct / 100, None if rtt_ms is None else rtt_ms / 1000
+    )
+    measured = ", ".join(
+        part
+        for part in (
+            None if loss_pct is None else f"{loss_pct:g}% loss",
+            None if rtt_ms is None else f"{rtt_ms:.0f} ms round trip",
+        )
+        if part
+    )
+    return ("poor" if verdict.poor else "good"), f"the pre-meeting connectivity test measured {measured}"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from sqlmodel import Session, col, select
 
 from meetings import queries
 from meetings.models import BridgePoint, Unit
-from rtc.cascade import ROOT_LEVEL, CascadePlan, Point, RelayNode, Site, plan_cascade
+from meetings.models_jobs import ConnectivityResult
+from rtc.cascade import ROOT_LEVEL, CascadePlan, Point, RelayNode, Site, plan_cascade, point_link
 from rtc.cascade_link import CascadeLink
 from rtc.registry import RelayInfo, RelayRegistry
 from rtc.relay import Relay
@@ -52,6 +53,14 @@ def meeting_tree(session: Session, meeting_id: int) -> MeetingTree:
         Site(uid, parent if parent is not None else ROOT_UNIT, level) for uid, parent, level in units if uid
     ]
     ids = queries.meeting_bridge_point_ids(session, meeting_id)
+    tested = {
+        r.bridge_point_id: r
+        for r in session.exec(
+            select(ConnectivityResult).where(
+                ConnectivityResult.meeting_id == meeting_id, col(ConnectivityResult.answered_at).is_not(None)
+            )
+        ).all()
+    }
     rows = (
         session.exec(
             select(BridgePoint.id, BridgePoint.unit_id, BridgePoint.link_quality).where(
@@ -61,9 +70,19 @@ def meeting_tree(session: Session, meeting_id: int) -> MeetingTree:
         if ids
         else []
     )
-    return MeetingTree(
-        tuple(sites), tuple(Point(bp, unit, link) for bp, unit, link in rows if bp is not None)
-    )
+    points = []
+    for bp, unit, recorded in rows:
+        if bp is None:
+            continue
+        test = tested.get(bp)
+        link, why = point_link(
+            recorded,
+            test.reachable if test is not None else None,
+            test.loss_pct if test is not None else None,
+            test.rtt_ms if test is not None else None,
+        )
+        points.append(Point(bp, unit, link, why))
+    return MeetingTree(tuple(sites), tuple(points))
 
 
 def unit_exists(session: Session, unit_id: int) -> bool:

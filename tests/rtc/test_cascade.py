@@ -14,6 +14,7 @@ from rtc.cascade import (
     link_streams,
     moves,
     plan_cascade,
+    point_link,
     relay_load,
 )
 
@@ -135,3 +136,17 @@ def test_the_demo_province_cascade_needs_tens_of_streams_per_site_not_hundreds()
     assert not plan.overloaded and not plan.unserved
     assert len(plan.low_bandwidth) == 125
     assert plan.upstream["D01"] == "province"
+
+
+def test_a_point_link_is_what_its_pre_meeting_test_measured_or_else_what_is_recorded() -> None:
+    assert point_link("poor", None, None, None) == ("poor", "its link is recorded as poor")
+    assert point_link("poor", True, 0.0, 35.0) == (
+        "good",
+        "the pre-meeting connectivity test measured 0% loss, 35 ms round trip",
+    )
+    assert point_link("good", True, 12.5, None)[0] == "poor"  # video would break up above 8% loss
+    assert point_link("good", True, 2.0, 900.0)[0] == "poor"
+    assert point_link("good", False, None, None) == (
+        "poor",
+        "the pre-meeting connectivity test could not reach the relay",
+    )

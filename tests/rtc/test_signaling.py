@@ -20,9 +20,11 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from meetings.clock import utcnow
 from meetings.config import Settings
 from meetings.db import make_engine
 from meetings.models import BridgePoint
+from meetings.models_jobs import ConnectivityResult
 from rtc import aiortc_hook as hook
 from rtc import schema
 from rtc.agent import Agent, AgentOptions, WebSocketSignal, ws_url
@@ -124,6 +126,34 @@ def test_who_may_join_as_what(media_client: TestClient, settings: Settings) -> N
         ws.send_json({"type": "candidate", "candidate": "", "sdpMid": "0"})  # end of candidates: accepted
         ws.send_json({"type": "ping"})
         assert ws.receive_json() == {"type": "pong"}
+
+
+def test_a_bridge_point_whose_pre_meeting_test_lost_packets_is_offered_audio_only(
+    media_client: TestClient, settings: Settings
+) -> None:
+    ubnd = point(settings, "BP-HG-UBND")
+    engine = make_engine(settings.database_url)
+    with Session(engine) as s:
+        s.add(
+            ConnectivityResult(
+                meeting_id=MEETING,
+                bridge_point_id=ubnd,
+                status="ok",
+                answered_at=utcnow(),
+                reachable=True,
+                rtt_ms=45.0,
+                loss_pct=12.0,
+            )
+        )
+        s.commit()
+    engine.dispose()
+    with signaling(media_client, "operator") as ws:
+        ws.send_json({"type": "offer", "sdp": offer_sdp(), "bridge_point_id": ubnd})
+        assert ws.receive_json()["type"] == "answer"
+        assert ws.receive_json() == {  # at once, before its connection is even up
+            "type": "suggest_low_bandwidth",
+            "reason": "the pre-meeting connectivity test measured 12% loss, 45 ms round trip",
+        }
 
 
 def test_bad_messages_get_precise_errors(media_client: TestClient) -> None:
