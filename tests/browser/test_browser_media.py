@@ -199,3 +199,22 @@ def test_a_bridge_point_comes_back_by_itself_after_its_link_drops_and_low_bandwi
     expect(room.locator(".call-state")).to_have_text("In the call")
     expect(room.get_by_role("button", name="Leave the call")).to_be_visible()
     assert room.evaluate("window.__rtcSockets.length") == 3
+
+
+def test_a_room_on_a_poor_link_is_offered_audio_only_as_it_joins(
+    contexts: Contexts, as_user: Callable[[str], Api]
+) -> None:
+    """A commune whose link is recorded as poor (no pre-meeting test answered): the console offers low
+    bandwidth as soon as the call starts, and accepting it keeps only the sound."""
+    chair = as_user("chair")
+    chair.command(MEETING, type="start")
+    commune = next(bp for bp in chair.get("/api/bridge-points") if bp["link_quality"] == "poor")
+    room = media_context(contexts, "secretary").new_page()
+    room.goto(f"/app/bridge/{MEETING}?bp={commune['id']}")
+    join(room)
+    offer = room.get_by_role("alert").filter(has_text="Đường truyền yếu")
+    expect(offer).to_contain_text("its link is recorded as poor")
+    shot(room, "bridge-point-poor-link-offer")
+    offer.get_by_role("button", name="Chuyển sang băng thông thấp").click()
+    expect(room.locator(".video-area")).to_contain_text("Chỉ nhận âm thanh và trang tài liệu")
+    expect(room.locator(".tiles")).to_be_hidden()
