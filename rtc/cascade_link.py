@@ -237,14 +237,20 @@ class CascadeLink:
             for bp, up in list(self.ups.items()):
                 if bp not in wanted or up.pc.connectionState in ("failed", "closed"):
                     await self._close_up(bp)
-            for bp in sorted(wanted - self.ups.keys()):
-                try:
-                    await self._open_up(room, bp)
-                except Exception:  # the relay above refused or vanished: try again on a later look
-                    log.exception("cascade link %s: sending %s up failed", self.name, bp)
-                    await self._close_up(bp)
-                    await asyncio.sleep(UP_RETRY)
-            await asyncio.sleep(UP_EVERY)
+            opened = await asyncio.gather(
+                *(self._try_up(room, bp) for bp in sorted(wanted - self.ups.keys()))
+            )
+            await asyncio.sleep(UP_EVERY if all(opened) else UP_RETRY)
+
+    async def _try_up(self, room: Room, bp: int) -> bool:
+        """Open one connection up (all of a turn's at once: a console's last-N tiles come together)."""
+        try:
+            await self._open_up(room, bp)
+            return True
+        except Exception:  # the relay above refused or vanished: try again on a later look
+            log.exception("cascade link %s: sending %s up failed", self.name, bp)
+            await self._close_up(bp)
+            return False
 
     async def _tell_roster(self, room: Room) -> None:
         """Tell the relay above which bridge points publish here or below, when that changed."""

@@ -9,7 +9,8 @@
 - A low-bandwidth viewer receives the audio of its slots and no video.
 - With relays in a cascade, the publishers planned over include those below a link (its roster): the chair,
   the speaker or a last-N tile may be a commune served by a district relay. A link, itself a viewer, is
-  never sent back what it publishes.
+  never sent back what it publishes. The consoles' next last-N turn is known ``warm_ahead`` seconds early
+  (``upcoming``), so that a relay below can send those communes up before their tiles are shown.
 - Publishers that no slot shows are paused: ``FloorPlan.paused`` names them.
 """
 
@@ -70,6 +71,7 @@ class Floor:
     granted: int | None = None
     auto: bool = False
     rotate_every: float = 10.0
+    warm_ahead: float = 2.0  # seconds before a last-N turn comes that its tiles are asked of relays below
     pinned: tuple[int, ...] = ()  # bridge points waiting in the speaker queue, in order
     hear_all: bool = False  # a relay below one in "auto": every room's audio comes in, its loudness goes up
     loudest: Loudest = field(default_factory=lambda: Loudest())
@@ -95,6 +97,17 @@ class Floor:
         video = frozenset(p.source for ps in picks.values() for p in ps if p.video and p.source is not None)
         audio = frozenset(p.source for ps in picks.values() for p in ps if p.audio and p.source is not None)
         return FloorPlan(picks, speaker, chair, video, audio, listening=self.auto or self.hear_all)
+
+    def upcoming(self, viewers: Iterable[Viewer], publishers: Iterable[int], now: float) -> frozenset[int]:
+        """The consoles' tiles of the last-N turn that comes within ``warm_ahead`` seconds (none: empty). A
+        relay below sends them up ahead, so that each shows at once when its turn comes."""
+        consoles = [v for v in viewers if v.console]
+        if not consoles or self.rotate_every <= 0:
+            return frozenset()
+        turn = (now // self.rotate_every + 1) * self.rotate_every
+        if turn - now > self.warm_ahead:
+            return frozenset()
+        return self.plan(consoles, publishers, turn).video_sources
 
     def _room(self, v: Viewer, speaker: int | None, chair: int | None) -> list[Pick]:
         mine = {v.bridge_point_id, *v.own}

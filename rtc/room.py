@@ -241,12 +241,13 @@ class Room:
         publishers = self.publishers()
         below = frozenset().union(*self.below.values())
         plan = self.floor.plan(viewers, publishers | below, now)
-        planned = (plan, frozenset(publishers), below, self.wanted_above)
+        soon = self.floor.upcoming(viewers, publishers | below, now) & below  # last-N's next turn, warmed
+        planned = (plan, soon, frozenset(publishers), below, self.wanted_above)
         if planned == self._planned:
             return
         self.plan, self._planned = plan, planned
         floor = {bp for bp in (plan.speaker, plan.chair) if bp is not None}
-        shown = plan.video_sources | plan.audio_sources | floor | self.wanted_above
+        shown = plan.video_sources | plan.audio_sources | floor | self.wanted_above | soon
         for key, picks in plan.picks.items():
             peer = self.peers[key]
             for slot, pick in zip(peer.slots, picks, strict=False):

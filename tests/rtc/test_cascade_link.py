@@ -168,13 +168,14 @@ def test_a_link_that_drops_is_re_established_and_the_commune_sees_the_chair_agai
 def test_a_district_hosted_meeting_shows_its_chair_and_its_communes_at_the_province() -> None:
     """The chair sits at the district (the host unit's room), the chair's console at the province: the link
     tells the province its roster, so the chair is sent up for the province's rooms and the console's last-N
-    rotates through the communes; what the province stops showing stops going up."""
+    rotates through the communes, each sent up before its turn comes; what the province stops showing stops
+    going up."""
 
     async def scenario() -> None:
         async with cascade(upward=True) as c:
             province, district, link, join = c.province, c.district, c.link, c.join
             above = province.room(MEETING)
-            above.floor.rotate_every = 2.0
+            above.floor.rotate_every, above.floor.warm_ahead = 4.0, 2.5
             for room in (above, district.room(MEETING)):  # as each relay's floor feed sets it
                 room.floor.chair = 20
             observer = await join(province, 1)
@@ -187,15 +188,21 @@ def test_a_district_hosted_meeting_shows_its_chair_and_its_communes_at_the_provi
             console = await join(province, None, console=True, slots=3, publish=False)
             seen: set[int] = set()
             began = time.time()
+            tiles: dict[int, int | None] = {1: None, 2: None}
+            warm: list[tuple[int, bool]] = []  # a commune's turn: was it at the province when its tile came?
 
             def tiles_rotate_through_the_communes() -> bool:
                 for i in (1, 2):
                     ident = console.slots[i].shows
+                    if ident != tiles[i] and tiles[i] is not None and ident in (21, 22, 23):
+                        warm.append((ident, f"bp:{ident}" in above.peers))
+                    tiles[i] = ident
                     if ident is not None and shows(console, i, ident, frames=3, after=began)():
                         seen.add(ident)
-                return {21, 22, 23} <= seen  # and the province's own room 1
+                return {21, 22, 23} <= seen and len(warm) >= 3  # and the province's own room 1
 
-            await console.wait_until(tiles_rotate_through_the_communes, 20)
+            await console.wait_until(tiles_rotate_through_the_communes, 40)
+            assert all(ready for _, ready in warm), warm  # not the first turn: the console had just come
             assert set(link.ups) <= {20, 21, 22, 23}
 
             await console.close()

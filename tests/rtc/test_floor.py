@@ -130,3 +130,27 @@ def test_a_cascade_link_is_never_sent_back_what_it_sends_up(
     assert shown == list(dict.fromkeys(wanted))
     if floor.chair in below:
         assert plan.chair == floor.chair  # the chair sits below: the others still get it
+
+
+@given(
+    st.sets(st.integers(1, 50), min_size=3, max_size=30),
+    st.integers(2, 6),
+    st.integers(1, 50),
+    st.floats(0.01, 5.0),
+)
+def test_the_consoles_next_turn_is_known_ahead_and_not_before(
+    rooms: set[int], slots: int, turn: int, before: float
+) -> None:
+    floor = Floor(chair=min(rooms), rotate_every=5.0, warm_ahead=1.5)
+    console = Viewer("console", None, slots, console=True)
+    viewers = [console, Viewer("bp:1", 1, 2)]
+    at = turn * 5.0
+    soon = floor.upcoming(viewers, rooms, at - before)
+    tiles = {
+        p.source for p in floor.plan(viewers, rooms, at + 0.001).picks["console"] if p.source is not None
+    }
+    if before < 1.49:
+        assert soon == tiles
+    elif before > 1.51:
+        assert soon == frozenset()
+    assert floor.upcoming([Viewer("bp:1", 1, 2)], rooms, at - 0.1) == frozenset()  # no console, no turns
