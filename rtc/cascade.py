@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from rtc.stats import judge_link
+from rtc.stats import LinkVerdict, judge_link
 
 ROOT_LEVEL = "root"  # the place of a relay configured for no unit: above every unit of the tree
 LEVEL_DEPTH = {ROOT_LEVEL: -1, "central": 0, "province": 1, "district": 2, "commune": 3}
@@ -37,18 +37,20 @@ class Point:
     id: int
     unit_id: int
     link: str = "good"
-    why: str = ""
+    why: LinkVerdict | None = None
 
 
 def point_link(
     recorded: str, reachable: bool | None, loss_pct: float | None, rtt_ms: float | None
-) -> tuple[str, str]:
+) -> tuple[str, LinkVerdict]:
     """A bridge point's link for one meeting, and why: what its pre-meeting connectivity test measured when
     it answered (``reachable`` not None), else what is recorded for it (``BridgePoint.link_quality``)."""
     if reachable is None:
-        return recorded, f"its link is recorded as {recorded}"
+        return recorded, LinkVerdict(recorded == "poor", f"its link is recorded as {recorded}", "recorded")
     if not reachable:
-        return "poor", "the pre-meeting connectivity test could not reach the relay"
+        return "poor", LinkVerdict(
+            True, "the pre-meeting connectivity test could not reach the relay", "unreachable"
+        )
     verdict = judge_link(
         None if loss_pct is None else loss_pct / 100, None if rtt_ms is None else rtt_ms / 1000
     )
@@ -60,7 +62,8 @@ def point_link(
         )
         if part
     )
-    return ("poor" if verdict.poor else "good"), f"the pre-meeting connectivity test measured {measured}"
+    why = f"the pre-meeting connectivity test measured {measured}"
+    return ("poor" if verdict.poor else "good"), LinkVerdict(verdict.poor, why, "test", loss_pct, rtt_ms)
 
 
 @dataclass(frozen=True)

@@ -440,9 +440,9 @@ class Room:
             losses = [r.fraction_lost for r in reports if r.fraction_lost is not None]
             rtts = [r.rtt for r in reports if r.rtt is not None]
             verdict = judge_link(max(losses, default=None), max(rtts, default=None))
-            reason = peer.link.update(verdict, now)
-            if reason is not None and not peer.low_bandwidth:
-                peer.notify({"type": "suggest_low_bandwidth", "reason": reason})
+            lasting = peer.link.update(verdict, now)
+            if lasting is not None and not peer.low_bandwidth:
+                peer.notify(lasting.suggestion())
 
     def stats(self, now: float | None = None) -> dict[str, Any]:
         now = time.time() if now is None else now

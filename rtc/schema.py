@@ -146,8 +146,17 @@ class Pause(_Msg):
 
 
 class SuggestLowBandwidth(_Msg):
+    """Your link looks too poor for video: switch to low bandwidth? ``reason`` in English words; ``cause``
+    and the figures for a screen to say it in its own language."""
+
     type: Literal["suggest_low_bandwidth"] = "suggest_low_bandwidth"
     reason: str
+    cause: Literal["loss", "round_trip", "test", "unreachable", "recorded"] = Field(
+        description="loss / round_trip: measured in the call; test / unreachable: the pre-meeting "
+        "connectivity test; recorded: the bridge point's recorded link quality"
+    )
+    loss_pct: float | None = None
+    rtt_ms: float | None = None
 
 
 class ErrorMsg(_Msg):

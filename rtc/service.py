@@ -262,8 +262,8 @@ class RtcService:
         peer, answer = await self.relay.join(meeting_id, admission.member, offer.sdp)
         member = admission.member
         point = next((p for p in tree.points if p.id == member.bridge_point_id), None)
-        if point is not None and point.link == "poor" and not member.low_bandwidth:
-            peer.notify({"type": "suggest_low_bandwidth", "reason": point.why})
+        if point is not None and point.why is not None and point.link == "poor" and not member.low_bandwidth:
+            peer.notify(point.why.suggestion())
         feed = self.feeds.get(meeting_id)
         if feed is None or feed.room is not peer.room:  # a new room (the last one emptied and closed)
             if feed is not None:

@@ -7,6 +7,7 @@ Pure: counters are fed with packets and reports and the time they were seen, and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rtc.rtcp import ReportBlock
 from rtc.rtp import NTP_EPOCH_OFFSET, ntp_from_seconds, ntp_middle, seq_diff
@@ -194,21 +195,38 @@ class LegFeedback:
 
 @dataclass(frozen=True)
 class LinkVerdict:
-    """Whether a bridge point's link looks too poor for video."""
+    """Whether a bridge point's link looks too poor for video, and why: ``reason`` in words, ``cause`` and
+    the figures for a screen to say it in its own language (``schema.SuggestLowBandwidth``)."""
 
     poor: bool
     reason: str
+    cause: str = "ok"  # loss | round_trip (in the call) | test | unreachable (pre-meeting test) | recorded
+    loss_pct: float | None = None
+    rtt_ms: float | None = None
+
+    def suggestion(self) -> dict[str, Any]:
+        """The ``suggest_low_bandwidth`` message for a poor link."""
+        return {
+            "type": "suggest_low_bandwidth",
+            "reason": self.reason,
+            "cause": self.cause,
+            "loss_pct": self.loss_pct,
+            "rtt_ms": self.rtt_ms,
+        }
 
 
 def judge_link(
     loss: float | None, rtt: float | None, *, max_loss: float = 0.08, max_rtt: float = 0.6
 ) -> LinkVerdict:
     """A single judgement; ``PoorLinkDetector`` asks for it to hold a while before suggesting anything."""
+    loss_pct = None if loss is None else round(loss * 100, 1)
+    rtt_ms = None if rtt is None else round(rtt * 1000)
     if loss is not None and loss > max_loss:
-        return LinkVerdict(True, f"loss {loss:.0%} over {max_loss:.0%}")
+        return LinkVerdict(True, f"loss {loss:.0%} over {max_loss:.0%}", "loss", loss_pct, rtt_ms)
     if rtt is not None and rtt > max_rtt:
-        return LinkVerdict(True, f"round trip {rtt * 1000:.0f} ms over {max_rtt * 1000:.0f} ms")
-    return LinkVerdict(False, "ok")
+        reason = f"round trip {rtt * 1000:.0f} ms over {max_rtt * 1000:.0f} ms"
+        return LinkVerdict(True, reason, "round_trip", loss_pct, rtt_ms)
+    return LinkVerdict(False, "ok", "ok", loss_pct, rtt_ms)
 
 
 class PoorLinkDetector:
@@ -219,7 +237,7 @@ class PoorLinkDetector:
         self._since: float | None = None
         self._suggested = False
 
-    def update(self, verdict: LinkVerdict, now: float) -> str | None:
+    def update(self, verdict: LinkVerdict, now: float) -> LinkVerdict | None:
         if not verdict.poor:
             self._since, self._suggested = None, False
             return None
@@ -227,5 +245,5 @@ class PoorLinkDetector:
             self._since = now
         if not self._suggested and now - self._since >= self.hold:
             self._suggested = True
-            return verdict.reason
+            return verdict
         return None

@@ -139,14 +139,14 @@ def test_the_demo_province_cascade_needs_tens_of_streams_per_site_not_hundreds()
 
 
 def test_a_point_link_is_what_its_pre_meeting_test_measured_or_else_what_is_recorded() -> None:
-    assert point_link("poor", None, None, None) == ("poor", "its link is recorded as poor")
-    assert point_link("poor", True, 0.0, 35.0) == (
-        "good",
-        "the pre-meeting connectivity test measured 0% loss, 35 ms round trip",
-    )
-    assert point_link("good", True, 12.5, None)[0] == "poor"  # video would break up above 8% loss
+    link, why = point_link("poor", None, None, None)
+    assert (link, why.reason, why.cause) == ("poor", "its link is recorded as poor", "recorded")
+    link, why = point_link("poor", True, 0.0, 35.0)
+    assert (link, why.poor) == ("good", False)
+    assert why.reason == "the pre-meeting connectivity test measured 0% loss, 35 ms round trip"
+    link, why = point_link("good", True, 12.5, None)  # video would break up above 8% loss
+    assert (link, why.cause, why.loss_pct, why.rtt_ms) == ("poor", "test", 12.5, None)
     assert point_link("good", True, 2.0, 900.0)[0] == "poor"
-    assert point_link("good", False, None, None) == (
-        "poor",
-        "the pre-meeting connectivity test could not reach the relay",
-    )
+    link, why = point_link("good", False, None, None)
+    assert (link, why.cause) == ("poor", "unreachable")
+    assert why.reason == "the pre-meeting connectivity test could not reach the relay"

@@ -72,11 +72,18 @@ def test_a_poor_link_is_suggested_once_after_it_lasts() -> None:
     assert judge_link(0.0, 0.9).reason.startswith("round trip 900 ms")
     assert detector.update(poor, 0.0) is None
     assert detector.update(poor, 9.0) is None
-    assert detector.update(poor, 10.0) == poor.reason
+    assert detector.update(poor, 10.0) == poor
     assert detector.update(poor, 20.0) is None  # once per episode
     assert detector.update(judge_link(0.0, 0.05), 21.0) is None
     assert detector.update(poor, 22.0) is None
-    assert detector.update(poor, 32.0) == poor.reason
+    assert detector.update(poor, 32.0) == poor
+    assert poor.suggestion() == {
+        "type": "suggest_low_bandwidth",
+        "reason": "loss 20% over 8%",
+        "cause": "loss",
+        "loss_pct": 20.0,
+        "rtt_ms": 50,
+    }
 
 
 def test_delay_percentiles_keep_the_latest_samples() -> None:

@@ -153,6 +153,9 @@ def test_a_bridge_point_whose_pre_meeting_test_lost_packets_is_offered_audio_onl
         assert ws.receive_json() == {  # at once, before its connection is even up
             "type": "suggest_low_bandwidth",
             "reason": "the pre-meeting connectivity test measured 12% loss, 45 ms round trip",
+            "cause": "test",
+            "loss_pct": 12.0,
+            "rtt_ms": 45.0,
         }
 
 

@@ -154,7 +154,7 @@ export class RtcClient extends Emitter {
       this.applyPause();
       this.emit('pause', this.paused);
     } else if (m.type === 'suggest_low_bandwidth') {
-      this.emit('suggest', m.reason);
+      this.emit('suggest', m);
     } else if (m.type === 'error') {
       this.refusal = m.detail;
       if (['unauthenticated', 'forbidden', 'not_found', 'invalid'].includes(m.code)) {

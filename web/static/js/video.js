@@ -3,7 +3,7 @@
 //   room (its own picture small); low-bandwidth mode keeps the sound and drops the pictures;
 // - consoleCall: the chair's console receives the speaker and the last-N rooms, pictures only;
 // - qualityView: round-trip time, loss and bitrates of the connection, measured in the browser.
-import { t } from './i18n.js';
+import { fmtNumber, t } from './i18n.js';
 import { RtcClient } from './rtc.js';
 import { h, patch } from './ui.js';
 
@@ -127,15 +127,18 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
     };
     client.on('slots', render).on('state', render);
     client.on('pause', (p) => el.classList.toggle('call-paused', p.video));
-    client.on('suggest', (reason) => {
+    client.on('suggest', (m) => {
       if (low) return;
       const accept = () => call.onSuggestLow && call.onSuggestLow();
+      const figure = (n) => (n === null || n === undefined ? '—' : fmtNumber(n));
       patch(
         suggestion,
         h(
           'div',
           { class: 'notice notice-warn', role: 'alert' },
-          h('span', { i18n: 'call.suggestLow', vars: { reason } }),
+          h('span', { i18n: 'call.suggestLow' }),
+          ' ',
+          h('span', { i18n: `call.why.${m.cause}`, vars: { loss: figure(m.loss_pct), rtt: figure(m.rtt_ms) } }),
           ' ',
           button('call.useLow', accept),
         ),
