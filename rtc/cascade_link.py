@@ -254,13 +254,8 @@ class CascadeLink:
 
     async def _tell_roster(self, room: Room) -> None:
         """Tell the relay above which bridge points publish here or below, when that changed."""
-        fed = set(self.feeds.values())
-        here = {
-            p.member.bridge_point_id
-            for p in room.peers.values()
-            if p not in fed and p.by_kind and p.member.bridge_point_id is not None and p.connected.is_set()
-        }
-        roster = frozenset(here).union(*room.below.values())
+        fed = {feed.member.bridge_point_id for feed in self.feeds.values()}
+        roster = frozenset(room.publishers() - fed).union(*room.below.values())
         if roster != self.roster and self.signal is not None and self.tap is not None:
             await self.signal.send({"type": "roster", "bridge_points": sorted(roster)})
             self.roster = roster
