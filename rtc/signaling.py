@@ -54,6 +54,40 @@ def error_code(exc: CauhopError) -> str:
     return _CODES.get(status_of(exc), "error")
 
 
+async def member_message(
+    peer: Peer | None,
+    message: schema.LowBandwidth | schema.Auto | schema.Roster | schema.Loudness,
+    runner: bool,
+) -> None:
+    """A joined member's choice for its room: low-bandwidth mode, "auto" (runners only), and a cascade
+    link's roster and loudness (relay links only). Raises ``BadSignal`` before joining, ``Forbidden`` when the
+    member may not."""
+    if peer is None:
+        raise BadSignal(
+            "join (send an offer) before choosing low-bandwidth mode"
+            if isinstance(message, schema.LowBandwidth)
+            else "join (send an offer) first"
+        )
+    room = peer.room
+    if isinstance(message, schema.LowBandwidth):
+        await room.set_low_bandwidth(peer.key, message.on)
+    elif isinstance(message, schema.Auto):
+        if not runner:
+            raise Forbidden("only the meeting's chair or secretary chooses the automatic speaker")
+        await room.set_auto(message.on)
+    elif not peer.member.link:
+        what = (
+            "the bridge points below it"
+            if isinstance(message, schema.Roster)
+            else "how loud the rooms below it are"
+        )
+        raise Forbidden(f"only another relay's cascade link tells {what}")
+    elif isinstance(message, schema.Roster):
+        await room.set_below(peer.key, frozenset(message.bridge_points))
+    else:
+        room.set_heard_below(peer.key, message.levels)
+
+
 class RtcSession:
     """One client's signaling: at most one peer connection at a time (a new offer replaces it)."""
 
@@ -90,28 +124,8 @@ class RtcSession:
             if self.peer is None:
                 raise BadSignal("send the offer before any candidate")
             await hook.add_candidate(self.peer.pc, message.candidate, message.sdpMid, message.sdpMLineIndex)
-        elif isinstance(message, schema.LowBandwidth):
-            if self.peer is None:
-                raise BadSignal("join (send an offer) before choosing low-bandwidth mode")
-            await self.peer.room.set_low_bandwidth(self.peer.key, message.on)
-        elif isinstance(message, schema.Auto):
-            if self.peer is None:
-                raise BadSignal("join (send an offer) first")
-            if not self.runner:
-                raise Forbidden("only the meeting's chair or secretary chooses the automatic speaker")
-            await self.peer.room.set_auto(message.on)
-        elif isinstance(message, schema.Roster):
-            if self.peer is None:
-                raise BadSignal("join (send an offer) first")
-            if not self.peer.member.link:
-                raise Forbidden("only another relay's cascade link tells the bridge points below it")
-            await self.peer.room.set_below(self.peer.key, frozenset(message.bridge_points))
-        elif isinstance(message, schema.Loudness):
-            if self.peer is None:
-                raise BadSignal("join (send an offer) first")
-            if not self.peer.member.link:
-                raise Forbidden("only another relay's cascade link tells how loud the rooms below it are")
-            self.peer.room.set_heard_below(self.peer.key, message.levels)
+        else:
+            await member_message(self.peer, message, self.runner)
 
     async def _offer(self, offer: schema.Offer) -> None:
         await self.close_peer()
@@ -260,24 +274,25 @@ class DirectSignal:
         self._pump: asyncio.Task[None] | None = None
 
     async def send(self, message: dict[str, Any]) -> None:
-        if message["type"] == "offer":
-            offer = schema.Offer.model_validate(message)
-            bp = None if offer.console or offer.link else offer.bridge_point_id
+        parsed = schema.client_message.validate_python(message)
+        if isinstance(parsed, schema.Offer):
+            bp = None if parsed.console or parsed.link else parsed.bridge_point_id
             key = (
-                f"console:{id(self)}" if offer.console else f"relay:{id(self)}" if offer.link else f"bp:{bp}"
+                f"console:{id(self)}"
+                if parsed.console
+                else f"relay:{id(self)}"
+                if parsed.link
+                else f"bp:{bp}"
             )
-            member = Member(key, bp, offer.console, offer.low_bandwidth, link=offer.link)
-            self.peer, answer = await self.relay.join(self.meeting_id, member, offer.sdp)
+            member = Member(key, bp, parsed.console, parsed.low_bandwidth, link=parsed.link)
+            self.peer, answer = await self.relay.join(self.meeting_id, member, parsed.sdp)
             await self._inbox.put({"type": "answer", "sdp": answer})
             self._pump = asyncio.create_task(self._forward(self.peer))
-        elif message["type"] == "low_bandwidth" and self.peer is not None:
-            await self.peer.room.set_low_bandwidth(self.peer.key, bool(message["on"]))
-        elif message["type"] == "loudness" and self.peer is not None:
-            loudness = schema.Loudness.model_validate(message)
-            self.peer.room.set_heard_below(self.peer.key, loudness.levels)
-        elif message["type"] == "roster" and self.peer is not None:
-            roster = schema.Roster.model_validate(message)
-            await self.peer.room.set_below(self.peer.key, frozenset(roster.bridge_points))
+        elif isinstance(parsed, schema.LowBandwidth | schema.Auto | schema.Roster | schema.Loudness):
+            try:
+                await member_message(self.peer, parsed, runner=True)
+            except CauhopError as exc:
+                await self._inbox.put({"type": "error", "code": error_code(exc), "detail": exc.detail})
 
     async def _forward(self, peer: Peer) -> None:
         while True:
