@@ -1,10 +1,11 @@
 """Cascade planning (pure): relays mirror the unit hierarchy, so no single site carries every stream.
 
 A province relay feeds district relays, which serve their communes. Each bridge point is served by the
-nearest live relay at its unit or above that still has room; a relay's upstream is the nearest live relay
-above it; the highest relay is the root. When a relay fails, ``plan_cascade`` with the previous plan keeps
-every assignment that still stands and moves only what the failed relay held (its bridge points go to the
-next relay up, its child relays link to the next relay up). ``moves`` lists who must rejoin where.
+nearest live relay at its unit or above that still has room (the least loaded, when a unit runs several
+relay processes: one per core); a relay's upstream is the nearest live relay above it (for a unit's second
+process, its first); the highest relay is the root. When a relay fails, ``plan_cascade`` with the previous
+plan keeps every assignment that still stands and moves only what the failed relay held (its bridge points
+go to the next relay up, its child relays link to the next relay up). ``moves`` lists who must rejoin where.
 
 ``link_streams`` says which selected streams cross each relay link, each once: up from a subtree only what
 the rest of the tree needs from it, down only what the subtree needs from outside.
@@ -32,25 +33,27 @@ class Site:
 
 @dataclass(frozen=True)
 class Point:
-    """A bridge point: where it sits and how good its link is ("good", "fair", "poor"), and why."""
+    """A bridge point: where it sits and, when known, whether its link is too poor for video and why."""
 
     id: int
     unit_id: int
-    link: str = "good"
     why: LinkVerdict | None = None
+
+    @property
+    def poor(self) -> bool:
+        return self.why is not None and self.why.poor
 
 
 def point_link(
     recorded: str, reachable: bool | None, loss_pct: float | None, rtt_ms: float | None
-) -> tuple[str, LinkVerdict]:
-    """A bridge point's link for one meeting, and why: what its pre-meeting connectivity test measured when
-    it answered (``reachable`` not None), else what is recorded for it (``BridgePoint.link_quality``)."""
+) -> LinkVerdict:
+    """Whether a bridge point's link is too poor for video in one meeting, and why: what its pre-meeting
+    connectivity test measured when it answered (``reachable`` not None), else what is recorded for it
+    (``BridgePoint.link_quality``: only "poor" is too poor)."""
     if reachable is None:
-        return recorded, LinkVerdict(recorded == "poor", f"its link is recorded as {recorded}", "recorded")
+        return LinkVerdict(recorded == "poor", f"its link is recorded as {recorded}", "recorded")
     if not reachable:
-        return "poor", LinkVerdict(
-            True, "the pre-meeting connectivity test could not reach the relay", "unreachable"
-        )
+        return LinkVerdict(True, "the pre-meeting connectivity test could not reach the relay", "unreachable")
     verdict = judge_link(
         None if loss_pct is None else loss_pct / 100, None if rtt_ms is None else rtt_ms / 1000
     )
@@ -63,7 +66,7 @@ def point_link(
         if part
     )
     why = f"the pre-meeting connectivity test measured {measured}"
-    return ("poor" if verdict.poor else "good"), LinkVerdict(verdict.poor, why, "test", loss_pct, rtt_ms)
+    return LinkVerdict(verdict.poor, why, "test", loss_pct, rtt_ms)
 
 
 @dataclass(frozen=True)
@@ -168,10 +171,9 @@ def plan_cascade(
             continue
         choice = next(
             (
-                r.id
+                min(room, key=lambda r: (load[r.id] / capacity[r.id], r.id)).id
                 for unit in tree.chain(p.unit_id)
-                for r in by_unit.get(unit, [])
-                if load[r.id] < capacity[r.id]
+                if (room := [r for r in by_unit.get(unit, []) if load[r.id] < capacity[r.id]])
             ),
             None,
         )
@@ -181,7 +183,7 @@ def plan_cascade(
                 overloaded.add(choice)
         serves[p.id] = choice
         load[choice] += 1
-    low = frozenset(p.id for p in point_list if p.link == "poor")
+    low = frozenset(p.id for p in point_list if p.poor)
     return CascadePlan(root.id, upstream, serves, frozenset(overloaded), low)
 
 

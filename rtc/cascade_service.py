@@ -75,13 +75,13 @@ def meeting_tree(session: Session, meeting_id: int) -> MeetingTree:
         if bp is None:
             continue
         test = tested.get(bp)
-        link, why = point_link(
+        why = point_link(
             recorded,
             test.reachable if test is not None else None,
             test.loss_pct if test is not None else None,
             test.rtt_ms if test is not None else None,
         )
-        points.append(Point(bp, unit, link, why))
+        points.append(Point(bp, unit, why))
     return MeetingTree(tuple(sites), tuple(points))
 
 

@@ -262,7 +262,7 @@ class RtcService:
         peer, answer = await self.relay.join(meeting_id, admission.member, offer.sdp)
         member = admission.member
         point = next((p for p in tree.points if p.id == member.bridge_point_id), None)
-        if point is not None and point.why is not None and point.why.poor and not member.low_bandwidth:
+        if point is not None and point.why is not None and point.poor and not member.low_bandwidth:
             peer.notify(point.why.suggestion())
         feed = self.feeds.get(meeting_id)
         if feed is None or feed.room is not peer.room:  # a new room (the last one emptied and closed)

@@ -17,6 +17,11 @@ from rtc.cascade import (
     point_link,
     relay_load,
 )
+from rtc.stats import LinkVerdict
+
+
+def recorded(quality: str) -> LinkVerdict:
+    return point_link(quality, None, None, None)
 
 
 @st.composite
@@ -36,7 +41,7 @@ def provinces(draw: st.DrawFn) -> tuple[list[Site], list[Point], list[RelayNode]
         for c in range(draw(st.integers(0, 8))):
             commune = 1000 + d * 100 + c
             sites.append(Site(commune, district, "commune"))
-            points.append(Point(next_id, commune, draw(st.sampled_from(["good", "fair", "poor"]))))
+            points.append(Point(next_id, commune, recorded(draw(st.sampled_from(["good", "fair", "poor"])))))
             next_id += 1
     return sites, points, relays
 
@@ -67,7 +72,7 @@ def check(plan: CascadePlan, sites: list[Site], points: list[Point], relays: lis
         assert relay.unit_id in chain(sites, p.unit_id) or relay.id == plan.root
     load = {r: sum(1 for x in plan.serves.values() if x == r) for r in alive}
     assert all(load[r] <= alive[r].capacity or r in plan.overloaded for r in alive)
-    assert plan.low_bandwidth == {p.id for p in points if p.link == "poor"}
+    assert plan.low_bandwidth == {p.id for p in points if p.poor}
 
 
 @given(provinces())
@@ -112,13 +117,40 @@ def test_links_carry_each_selected_stream_once_each_way() -> None:
     assert links["d11"] == (frozenset(), frozenset({chair, speaker}))
 
 
+def test_two_relay_processes_of_one_unit_share_its_bridge_points_one_per_core() -> None:
+    """DESIGN §5, "shard by process": on a 2-core machine a unit runs two relays (the bench's "2 processes").
+    Its bridge points are spread over both; the second links to the first; a failure of either moves only
+    what it held."""
+    sites = [Site(1, None, "province")]
+    points = [Point(i, 1) for i in range(1, 101)]
+    relays = [
+        RelayNode("http://10.0.0.1:8000", 1, capacity=60),
+        RelayNode("http://10.0.0.1:8001", 1, capacity=60),
+    ]
+    plan = plan_cascade(sites, points, relays)
+    assert plan.root == "http://10.0.0.1:8000"
+    assert plan.upstream == {"http://10.0.0.1:8000": None, "http://10.0.0.1:8001": "http://10.0.0.1:8000"}
+    served = [plan.serves[p.id] for p in points]
+    assert served.count("http://10.0.0.1:8000") == 50 and served.count("http://10.0.0.1:8001") == 50
+    assert not plan.overloaded
+    chair, speaker = 1, 100  # one on each process
+    links = link_streams(plan, {chair, speaker})
+    assert links["http://10.0.0.1:8001"] == (frozenset({speaker}), frozenset({chair}))
+
+    second_down = [RelayNode(r.id, r.unit_id, r.capacity, alive=r.id.endswith("8000")) for r in relays]
+    after = plan_cascade(sites, points, second_down, plan)
+    assert set(moves(plan, after)) == {p.id for p in points if plan.serves[p.id].endswith("8001")}
+    # 100 points on a process planned for 60: said, not refused
+    assert after.overloaded == {"http://10.0.0.1:8000"}
+
+
 def test_the_demo_province_cascade_needs_tens_of_streams_per_site_not_hundreds() -> None:
     """DESIGN §5: 241 bridge points × 2 streams from one star; a province relay plus one per district
     spreads that so no site sends more than a few dozen streams."""
     units, bps = province()
     ids = {u.code: i for i, u in enumerate(units, start=1)}
     sites = [Site(ids[u.code], ids.get(u.parent_code or ""), u.level) for u in units]
-    points = [Point(i, ids[b.unit_code], b.link_quality) for i, b in enumerate(bps, start=1)]
+    points = [Point(i, ids[b.unit_code], recorded(b.link_quality)) for i, b in enumerate(bps, start=1)]
     relays = [RelayNode("province", ids["HG-UBND"], capacity=40)]
     relays += [
         RelayNode(u.code, ids[u.code], capacity=40)
@@ -139,14 +171,15 @@ def test_the_demo_province_cascade_needs_tens_of_streams_per_site_not_hundreds()
 
 
 def test_a_point_link_is_what_its_pre_meeting_test_measured_or_else_what_is_recorded() -> None:
-    link, why = point_link("poor", None, None, None)
-    assert (link, why.reason, why.cause) == ("poor", "its link is recorded as poor", "recorded")
-    link, why = point_link("poor", True, 0.0, 35.0)
-    assert (link, why.poor) == ("good", False)
+    why = point_link("poor", None, None, None)
+    assert (why.poor, why.reason, why.cause) == (True, "its link is recorded as poor", "recorded")
+    assert not point_link("fair", None, None, None).poor
+    why = point_link("poor", True, 0.0, 35.0)
+    assert not why.poor
     assert why.reason == "the pre-meeting connectivity test measured 0% loss, 35 ms round trip"
-    link, why = point_link("good", True, 12.5, None)  # video would break up above 8% loss
-    assert (link, why.cause, why.loss_pct, why.rtt_ms) == ("poor", "test", 12.5, None)
-    assert point_link("good", True, 2.0, 900.0)[0] == "poor"
-    link, why = point_link("good", False, None, None)
-    assert (link, why.cause) == ("poor", "unreachable")
+    why = point_link("good", True, 12.5, None)  # video would break up above 8% loss
+    assert (why.poor, why.cause, why.loss_pct, why.rtt_ms) == (True, "test", 12.5, None)
+    assert point_link("good", True, 2.0, 900.0).poor
+    why = point_link("good", False, None, None)
+    assert (why.poor, why.cause) == (True, "unreachable")
     assert why.reason == "the pre-meeting connectivity test could not reach the relay"
