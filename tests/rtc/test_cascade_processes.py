@@ -212,3 +212,101 @@ def test_a_commune_is_served_by_its_district_relay_and_rejoins_the_root_when_it_
             assert all(not r.exception() for r in runs)
 
     asyncio.run(asyncio.wait_for(scenario(), 150))
+
+
+def meeting_points(db_url: str) -> list[int]:
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as s:
+            query = select(MeetingBridgePoint.bridge_point_id).where(MeetingBridgePoint.meeting_id == MEETING)
+            return sorted(s.exec(query).all())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def cores(env: dict[str, str]) -> Iterator[tuple[Server, Server]]:
+    """Two relay processes for the same place (no unit: the province's root), as on a 2-core machine."""
+    wide = {**env, "CAUHOP_RELAY_CAPACITY": "1000"}
+    first = Server(wide)
+    try:
+        second = Server(wide)
+        try:
+            yield first, second
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
+def test_two_relay_processes_of_one_place_share_its_bridge_points_and_link(
+    cores: tuple[Server, Server], db_url: str
+) -> None:
+    """README "one relay process per core": the planner spreads the bridge points over both processes, and
+    a bridge point at the second sees the chair at the first, and can be heard there ("auto")."""
+    root, other = sorted(cores, key=lambda s: s.base)  # the planner's root: the lowest id of one place
+    chair_bp = commune_of_a_district(db_url)[0]
+    others = [bp for bp in meeting_points(db_url) if bp != chair_bp][:4]
+
+    async def scenario() -> None:
+        token = root.login("chair")
+        headers = {"Authorization": f"Bearer {root.login('secretary')}"}
+        async with httpx.AsyncClient(timeout=30) as http:
+
+            async def root_knows_the_other() -> bool:
+                r = await http.get(f"{root.base}/api/meetings/{MEETING}/media", headers=headers)
+                return other.base in r.json()["relays"]
+
+            await until(root_knows_the_other, 15, "the root hears the other process's heartbeat")
+
+            async def to_root() -> Signal:
+                return await WebSocketSignal(ws_url(root.base, MEETING), token).open()
+
+            servers = list(cores)
+            stops = [asyncio.Event()]
+            chair = Agent(AgentOptions(bridge_point_id=chair_bp, loudness=0.02))
+            agents, runs = [chair], [asyncio.create_task(chair.keep_joined(to_root, stops[0]))]
+            try:
+                await step("the chair joins", chair.wait_until(lambda: chair.joins == 1, 20), agents, servers)
+                chair_at = getattr(chair.signal, "redirected_to", None) or root.base
+                away: Agent | None = None
+                for bp in others:  # the next bridge points, until one is planned onto the other process
+                    agent = Agent(AgentOptions(bridge_point_id=bp, loudness=0.9))
+                    agents.append(agent)
+                    stops.append(asyncio.Event())
+                    runs.append(asyncio.create_task(agent.keep_joined(to_root, stops[-1])))
+                    joined = agent.wait_until(lambda: agents[-1].joins == 1, 20)
+                    await step(f"{bp} joins", joined, agents, servers)
+                    if (getattr(agent.signal, "redirected_to", None) or root.base) != chair_at:
+                        away = agent
+                        break
+                    stops[-1].set()  # not heard beside the one at the other process
+                    await runs[-1]
+                    await agent.close()
+                assert away is not None, "the planner put four bridge points in a row on the chair's process"
+                away_bp = away.options.bridge_point_id
+                assert away_bp is not None
+                await step(
+                    "the bridge point at the other process sees the chair",
+                    away.wait_until(sees(away, CHAIR_SLOT, chair_bp % 256, after=0), 20),
+                    agents,
+                    servers,
+                )
+                chose = time.time()
+                assert chair.signal is not None
+                await chair.signal.send({"type": "auto", "on": True})
+                await step(
+                    "the chair sees the loud bridge point of the other process as the speaker",
+                    chair.wait_until(sees(chair, SPEAKER_SLOT, away_bp % 256, after=chose), 20),
+                    agents,
+                    servers,
+                )
+            finally:
+                for stop in stops:
+                    stop.set()
+                await asyncio.gather(*runs, return_exceptions=True)
+                for agent in agents:
+                    await agent.close()
+            assert all(not r.exception() for r in runs)
+
+    asyncio.run(asyncio.wait_for(scenario(), 150))
