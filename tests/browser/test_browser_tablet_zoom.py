@@ -221,3 +221,42 @@ def test_ctrl_wheel_keys_and_buttons_zoom_the_page(
     shot(page, "tablet-reader-zoom-keys")
     page.get_by_role("button", name="Vừa khung").click()
     zoomed(page, "100%", base)
+
+
+def test_in_pen_mode_one_finger_draws_and_two_fingers_zoom_without_drawing(
+    tablet: Page, server: Server, papers: list[DemoDoc]
+) -> None:
+    report = papers[0]
+    doc = publish(server, report)["id"]
+    page = tablet
+    page.goto(f"/app/tablet/{MEETING}")
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+    open_document(page, report.title)
+    page_image_loaded(page, doc, 1)
+    page.get_by_role("button", name="Bút vẽ", exact=True).click()
+    stage = page.get_by_test_id("reader-stage")
+    stage.scroll_into_view_if_needed()
+    box = stage.bounding_box()
+    assert box is not None
+    overlay = stage.locator(".page-overlay")
+    cx, cy = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45
+    fingers = Fingers(page)
+
+    fingers.drag((cx - 100, cy - 80), 160, 30)  # one finger: a stroke
+    expect(overlay).to_have_attribute("data-marks", "1")
+
+    # A pinch as hands make one: a finger lands and moves a little, then the second lands and they spread.
+    fingers.send("touchStart", [(cx - 60, cy)])
+    fingers.send("touchMove", [(cx - 70, cy + 5)])
+    fingers.send("touchStart", [(cx - 70, cy + 5), (cx + 60, cy)])
+    for step in range(1, 11):
+        fingers.send("touchMove", [(cx - 70 - 12 * step, cy + 5), (cx + 60 + 12 * step, cy)])
+    fingers.send("touchEnd", [])
+    expect(page.locator(".zoom-level")).not_to_have_text("100%")
+
+    fingers.drag((cx - 100, cy + 60), 160, -20)  # and one finger draws again: the pinch drew nothing
+    expect(page.locator(".reader-outbox")).to_be_hidden()  # every stroke drawn has reached the server
+    expect(overlay).to_have_attribute("data-marks", "2")
+    stored = page.context.request.get(f"/api/documents/{doc}/annotations").json()
+    assert [a["kind"] for a in stored] == ["ink", "ink"]
+    shot(page, "tablet-reader-pen-pinch")

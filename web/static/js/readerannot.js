@@ -154,6 +154,12 @@ export class AnnotationLayer {
   down(e) {
     const here = this.where();
     if (!here || this.tool === 'read' || e.button > 0) return;
+    if (this.draft) {
+      // A second finger while a finger draws: the two are pinching to zoom, so the first one's line is no
+      // stroke. A hand resting on the screen while a pen draws changes nothing.
+      if (this.draft.touch && e.pointerType === 'touch') this.cancel();
+      return;
+    }
     if (this.tool === 'note') {
       if (e.target.closest('.note-form, .pin')) return;
       const at = this.view.fraction(e);
@@ -163,8 +169,9 @@ export class AnnotationLayer {
     e.preventDefault();
     this.view.overlay.setPointerCapture(e.pointerId);
     const at = this.view.fraction(e);
-    if (this.tool === 'ink') this.draft = { kind: 'ink', points: [at] };
-    if (this.tool === 'highlight') this.draft = { kind: 'highlight', key: this.wordsKey(here.doc, here.page), from: at, to: at };
+    const by = { pointer: e.pointerId, touch: e.pointerType === 'touch' };
+    if (this.tool === 'ink') this.draft = { kind: 'ink', points: [at], ...by };
+    if (this.tool === 'highlight') this.draft = { kind: 'highlight', key: this.wordsKey(here.doc, here.page), from: at, to: at, ...by };
     this.renderDraft();
   }
 
@@ -178,7 +185,7 @@ export class AnnotationLayer {
   }
 
   move(e) {
-    if (!this.draft) return;
+    if (!this.draft || e.pointerId !== this.draft.pointer) return;
     const at = this.view.fraction(e);
     if (this.draft.kind === 'ink') {
       const [px, py] = this.draft.points[this.draft.points.length - 1];
@@ -189,7 +196,8 @@ export class AnnotationLayer {
     this.renderDraft();
   }
 
-  async up() {
+  async up(e) {
+    if (this.draft && e.pointerId !== this.draft.pointer) return;
     const draft = this.draft;
     const here = this.where();
     this.cancel();
