@@ -27,6 +27,7 @@ from .workers import write_comments_pdf
 
 HANDLING_VI = {"accepted": "Tiếp thu", "explained": "Giải trình", "rejected": "Không tiếp thu"}
 TABLE_NAME = "bảng tổng hợp góp ý"
+TABLE_COLUMNS = ["STT", "Đại biểu", "Vị trí", "Nội dung góp ý", "Tiếp thu, giải trình"]  # CSV and PDF alike
 
 
 def add_comment(s: Session, actor: Actor, now: datetime, doc_id: int, data: CommentIn) -> CommentOut:
@@ -129,7 +130,7 @@ def comments_csv(s: Session, actor: Actor, now: datetime, doc_id: int) -> tuple[
     doc, heading, rows = comment_table(s, actor, now, doc_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["STT", "Đại biểu", "Vị trí", "Nội dung góp ý", "Tiếp thu, giải trình"])
+    writer.writerow(TABLE_COLUMNS)
     writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode(), f"{file_title(doc.title)} - {TABLE_NAME}.csv"
 
@@ -140,5 +141,5 @@ def comments_pdf(
     """The summary table typeset as a PDF (in a worker) at a scratch path: remove it after sending."""
     doc, heading, rows = comment_table(s, actor, now, doc_id)
     scratch = docs.scratch()
-    docs.run(write_comments_pdf, heading, rows, scratch)
+    docs.run(write_comments_pdf, heading, TABLE_COLUMNS, rows, scratch)
     return scratch, f"{file_title(doc.title)} - {TABLE_NAME}.pdf"

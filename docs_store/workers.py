@@ -63,7 +63,10 @@ def reanchor_in_worker(
     return anchoring.reanchor_all(anchors, old_hashes, pages)
 
 
-def write_comments_pdf(heading: list[str], rows: list[list[str]], dst: Path) -> None:
+COMMENT_COLUMN_SHARES = (0.5, 1.6, 1.6, 3.2, 3.2)  # number, delegate, where, comment, handling
+
+
+def write_comments_pdf(heading: list[str], titles: list[str], rows: list[list[str]], dst: Path) -> None:
     with pymupdf.open() as doc:
         flow = Flow(doc, load_pair(SERIF))
         flow.line("BẢNG TỔNG HỢP TIẾP THU, GIẢI TRÌNH Ý KIẾN GÓP Ý", 13, bold=True, align="center")
@@ -71,11 +74,8 @@ def write_comments_pdf(heading: list[str], rows: list[list[str]], dst: Path) -> 
             flow.paragraph(line, 11, align="center")
         flow.space(6)
         columns = [
-            Column("STT", 0.5, "center"),
-            Column("Đại biểu", 1.6),
-            Column("Vị trí", 1.6),
-            Column("Nội dung góp ý", 3.2),
-            Column("Tiếp thu, giải trình", 3.2),
+            Column(title, share, "center" if i == 0 else "left")
+            for i, (title, share) in enumerate(zip(titles, COMMENT_COLUMN_SHARES, strict=True))
         ]
         flow.table(columns, rows or [["", "", "", "(chưa có ý kiến góp ý)", ""]], size=9)
         flow.flush()

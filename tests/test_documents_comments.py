@@ -145,3 +145,4 @@ def test_the_summary_table_exports_as_csv_and_pdf(client: TestClient, tmp_path: 
     assert "BẢNG TỔNG HỢP TIẾP THU, GIẢI TRÌNH Ý KIẾN GÓP Ý" in text
     assert "Dự thảo: Dự thảo nghị quyết dự toán" in text
     assert "Vượt khả năng cân đối" in text and "Bổ sung điều khoản chuyển tiếp" in text
+    assert "Đại biểu Vị trí Nội dung góp ý Tiếp thu, giải trình" in text  # the CSV's column headings
