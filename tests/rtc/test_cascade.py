@@ -144,6 +144,31 @@ def test_two_relay_processes_of_one_unit_share_its_bridge_points_one_per_core() 
     assert after.overloaded == {"http://10.0.0.1:8000"}
 
 
+@given(st.integers(1, 4), st.integers(0, 300), st.integers(1, 120), st.data())
+def test_the_relay_processes_of_one_unit_carry_even_shares(
+    processes: int, count: int, capacity: int, data: st.DataObject
+) -> None:
+    """However many points and processes of one unit (one per core): planned afresh, their loads differ by at
+    most one while they have room; with points already in the call kept where they are, none is given more
+    than its capacity but the root, which takes what none has room for."""
+    sites = [Site(1, None, "province")]
+    points = [Point(i, 1) for i in range(1, count + 1)]
+    relays = [RelayNode(f"http://10.0.0.1:{8000 + k}", 1, capacity=capacity) for k in range(processes)]
+    previous = None
+    if data.draw(st.booleans()):  # some points already in the call somewhere, kept where they are
+        kept = data.draw(st.lists(st.sampled_from([p.id for p in points]), unique=True)) if points else []
+        serves = {p: data.draw(st.sampled_from([r.id for r in relays])) for p in kept}
+        previous = CascadePlan(None, {}, serves)
+    plan = plan_cascade(sites, points, relays, previous)
+    load = {r.id: 0 for r in relays}
+    for relay in plan.serves.values():
+        load[relay] += 1
+    if previous is None and count <= processes * capacity:
+        assert max(load.values()) - min(load.values()) <= 1, load
+    assert all(n <= capacity for r, n in load.items() if r != plan.root)
+    assert not plan.overloaded or count > processes * capacity
+
+
 def test_the_demo_province_cascade_needs_tens_of_streams_per_site_not_hundreds() -> None:
     """DESIGN §5: 241 bridge points × 2 streams from one star; a province relay plus one per district
     spreads that so no site sends more than a few dozen streams."""
