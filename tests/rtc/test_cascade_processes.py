@@ -6,6 +6,9 @@ up to the root and forwards the chair's picture down. The operations board on th
 in the call at the district relay. Then the district relay is killed with SIGKILL: the agent rejoins by
 itself, the root (which no longer hears the district's heartbeat) serves it, and the chair's picture comes
 again within a bounded time — nobody acting.
+
+Two relay processes of one place (one per core) share its bridge points: one planned onto the second
+process sees the chair at the first, and is heard there.
 """
 
 from __future__ import annotations
