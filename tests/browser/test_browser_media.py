@@ -220,3 +220,27 @@ def test_a_room_on_a_poor_link_is_offered_audio_only_as_it_joins(
     offer.get_by_role("button", name="Switch to low bandwidth").click()
     expect(room.locator(".video-area")).to_contain_text("Audio and document pages only")
     expect(room.locator(".tiles")).to_be_hidden()
+
+
+def test_a_delegate_who_is_not_the_rooms_operator_is_refused_in_the_pages_language(
+    contexts: Contexts, as_user: Callable[[str], Api]
+) -> None:
+    """Joining as a room one does not operate: the console says why in Vietnamese (then English), and keeps
+    the server's own words at hand for support; it does not retry."""
+    chair = as_user("chair")
+    chair.command(MEETING, type="start")
+    room_bp = next(bp for bp in chair.get("/api/bridge-points") if bp["code"] == "BP-D01-UBND")
+    page = media_context(contexts, "delegate05").new_page()
+    page.goto(f"/app/bridge/{MEETING}?bp={room_bp['id']}")
+    page.get_by_role("button", name="Tham gia cuộc gọi (camera, micro)").click()
+    state = page.locator(".call-state")
+    expect(state).to_have_text(
+        "Không vào được cuộc gọi: tài khoản này không có quyền vào cuộc gọi với vai trò này.", timeout=20_000
+    )
+    expect(state).to_have_attribute(
+        "title", f"only the operator of bridge point {room_bp['id']} may join as it"
+    )
+    page.get_by_role("button", name="English").click()
+    expect(state).to_have_text("Could not join the call: this account may not join the call in this role.")
+    expect(state).to_have_attribute("data-state", "refused")
+    shot(page, "bridge-point-refused")

@@ -24,6 +24,8 @@ const STATS_EVERY = 2000;
 const DISCONNECTED_GRACE = 4000;
 const PING_EVERY = 20000; // keeps the signaling socket alive through proxies during a long meeting
 const ANSWER_WITHIN = 10000; // else the socket is taken for dead (a link that vanished without closing)
+// Error codes that end the call (state `refused`, with `{code, detail}`): each has its own words on screen.
+export const REFUSALS = ['unauthenticated', 'forbidden', 'not_found', 'invalid'];
 
 export function rtcUrl(meetingId, server = null) {
   if (server) return `${server.replace(/^http/, 'ws').replace(/\/$/, '')}/ws/rtc/${meetingId}`;
@@ -156,9 +158,9 @@ export class RtcClient extends Emitter {
     } else if (m.type === 'suggest_low_bandwidth') {
       this.emit('suggest', m);
     } else if (m.type === 'error') {
-      this.refusal = m.detail;
-      if (['unauthenticated', 'forbidden', 'not_found', 'invalid'].includes(m.code)) {
-        this.setState('refused', m.detail);
+      this.refusal = { code: m.code, detail: m.detail };
+      if (REFUSALS.includes(m.code)) {
+        this.setState('refused', this.refusal);
         this.closePeer();
       } else this.emit('error', m.detail);
     }

@@ -419,6 +419,10 @@ export const CATALOGUE = {
     'call.state.reconnecting': 'Mất kết nối, đang kết nối lại…',
     'call.state.closed': 'Đã rời cuộc gọi',
     'call.state.refused': 'Không vào được cuộc gọi: {detail}',
+    'call.refused.unauthenticated': 'Không vào được cuộc gọi: phiên đăng nhập đã hết hạn. Hãy đăng nhập lại.',
+    'call.refused.forbidden': 'Không vào được cuộc gọi: tài khoản này không có quyền vào cuộc gọi với vai trò này.',
+    'call.refused.not_found': 'Không vào được cuộc gọi: điểm cầu này không có trong cuộc họp.',
+    'call.refused.invalid': 'Không vào được cuộc gọi: yêu cầu không hợp lệ. Hãy tải lại trang.',
 
     'chair.title': 'Điều hành cuộc họp',
     'chair.titleOf': 'Điều hành: {title}',
@@ -985,6 +989,10 @@ export const CATALOGUE = {
     'call.state.reconnecting': 'Connection lost, reconnecting…',
     'call.state.closed': 'Left the call',
     'call.state.refused': 'Could not join the call: {detail}',
+    'call.refused.unauthenticated': 'Could not join the call: your session has expired. Please log in again.',
+    'call.refused.forbidden': 'Could not join the call: this account may not join the call in this role.',
+    'call.refused.not_found': 'Could not join the call: this bridge point is not in the meeting.',
+    'call.refused.invalid': 'Could not join the call: the request was not valid. Please reload the page.',
 
     'chair.title': 'Chair console',
     'chair.titleOf': 'Chair: {title}',

@@ -4,7 +4,7 @@
 // - consoleCall: the chair's console receives the speaker and the last-N rooms, pictures only;
 // - qualityView: round-trip time, loss and bitrates of the connection, measured in the browser.
 import { fmtNumber, t } from './i18n.js';
-import { RtcClient } from './rtc.js';
+import { REFUSALS, RtcClient } from './rtc.js';
 import { h, patch } from './ui.js';
 
 const CAMERA = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15 } };
@@ -45,6 +45,14 @@ function stateLine(client) {
   const el = h('p', { class: 'call-state', role: 'status', 'aria-live': 'polite' });
   client.on('state', ({ state, detail }) => {
     el.dataset.state = state;
+    if (state === 'refused') {
+      // In the page's language by its code; the server's own words (English) stay at hand for support.
+      const { code, detail: words = '' } = detail || {};
+      say(el, REFUSALS.includes(code) ? `call.refused.${code}` : 'call.state.refused', { detail: words });
+      el.title = words;
+      return;
+    }
+    el.removeAttribute('title');
     say(el, `call.state.${state}`, { detail: detail || '' });
   });
   return el;
