@@ -225,8 +225,9 @@ def test_a_room_on_a_poor_link_is_offered_audio_only_as_it_joins(
 def test_a_delegate_who_is_not_the_rooms_operator_is_refused_in_the_pages_language(
     contexts: Contexts, as_user: Callable[[str], Api]
 ) -> None:
-    """Joining as a room one does not operate: the console says why in Vietnamese (then English), and keeps
-    the server's own words at hand for support; it does not retry."""
+    """Joining as a room one does not operate: the console says why in Vietnamese (then English), keeps the
+    server's own words at hand for support, turns the camera off and offers to join again; it does not retry
+    by itself."""
     chair = as_user("chair")
     chair.command(MEETING, type="start")
     room_bp = next(bp for bp in chair.get("/api/bridge-points") if bp["code"] == "BP-D01-UBND")
@@ -240,6 +241,8 @@ def test_a_delegate_who_is_not_the_rooms_operator_is_refused_in_the_pages_langua
     expect(state).to_have_attribute(
         "title", f"only the operator of bridge point {room_bp['id']} may join as it"
     )
+    expect(page.locator('[data-tile="self"]')).to_have_count(0)  # the camera is off again
+    expect(page.get_by_role("button", name="Tham gia cuộc gọi (camera, micro)")).to_be_enabled()
     page.get_by_role("button", name="English").click()
     expect(state).to_have_text("Could not join the call: this account may not join the call in this role.")
     expect(state).to_have_attribute("data-state", "refused")

@@ -45,17 +45,19 @@ function stateLine(client) {
   const el = h('p', { class: 'call-state', role: 'status', 'aria-live': 'polite' });
   client.on('state', ({ state, detail }) => {
     el.dataset.state = state;
-    if (state === 'refused') {
-      // In the page's language by its code; the server's own words (English) stay at hand for support.
-      const { code, detail: words = '' } = detail || {};
-      say(el, REFUSALS.includes(code) ? `call.refused.${code}` : 'call.state.refused', { detail: words });
-      el.title = words;
-      return;
-    }
+    if (state === 'refused') return sayRefused(el, detail);
     el.removeAttribute('title');
     say(el, `call.state.${state}`, { detail: detail || '' });
   });
   return el;
+}
+
+// Why the relay refused the call, in the page's language by its code; the server's own words (English)
+// stay at hand for support, in the title.
+function sayRefused(el, refusal) {
+  const { code, detail: words = '' } = refusal || {};
+  say(el, REFUSALS.includes(code) ? `call.refused.${code}` : 'call.state.refused', { detail: words });
+  el.title = words;
 }
 
 function fmtRate(bps) {
@@ -107,7 +109,8 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
   let media = null;
   const title = () => h('p', { class: 'video-title', i18n: low ? 'video.low' : 'video.bridge' });
   const lowNote = () => (low ? h('p', { class: 'video-note', i18n: 'video.lowNote' }) : null);
-  const idle = () => patch(el, title(), lowNote(), button('call.join', join, 'btn btn-primary btn-large'));
+  const idle = (why = null) =>
+    patch(el, title(), lowNote(), why, button('call.join', join, 'btn btn-primary btn-large'));
 
   async function join(e) {
     e.currentTarget.disabled = true;
@@ -134,6 +137,13 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
       for (const track of media.getTracks()) if (track.kind === kind) track.enabled = on;
     };
     client.on('slots', render).on('state', render);
+    client.on('state', ({ state, detail }) => {
+      if (state !== 'refused') return;
+      // Refused: the camera goes off and the page offers to join again, saying why it could not.
+      const why = h('p', { class: 'call-state', role: 'status', 'data-state': 'refused' });
+      sayRefused(why, detail);
+      stop(why);
+    });
     client.on('pause', (p) => el.classList.toggle('call-paused', p.video));
     client.on('suggest', (m) => {
       if (low) return;
@@ -164,7 +174,7 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
         { class: 'call-bar' },
         stateLine(client),
         media ? [toggle('call.mic', mute('audio')), toggle('call.camera', mute('video'))] : null,
-        button('call.leave', stop),
+        button('call.leave', () => stop()),
       ),
     );
     patch(quality, qualityView(client));
@@ -172,12 +182,12 @@ export function bridgeCall(meetingId, room, names, { lowBandwidth = false } = {}
     render();
   }
 
-  function stop() {
+  function stop(why = null) {
     if (client) client.close();
     if (media) for (const track of media.getTracks()) track.stop();
     client = media = null;
     patch(quality, noFigures());
-    idle();
+    idle(why);
   }
 
   idle();
