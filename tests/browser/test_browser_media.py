@@ -222,28 +222,55 @@ def test_a_room_on_a_poor_link_is_offered_audio_only_as_it_joins(
     expect(room.locator(".tiles")).to_be_hidden()
 
 
-def test_a_delegate_who_is_not_the_rooms_operator_is_refused_in_the_pages_language(
+def test_a_console_whose_session_has_ended_is_refused_the_call_in_the_pages_language(
     contexts: Contexts, as_user: Callable[[str], Api]
 ) -> None:
-    """Joining as a room one does not operate: the console says why in Vietnamese (then English), keeps the
-    server's own words at hand for support, turns the camera off and offers to join again; it does not retry
-    by itself."""
-    chair = as_user("chair")
-    chair.command(MEETING, type="start")
-    room_bp = next(bp for bp in chair.get("/api/bridge-points") if bp["code"] == "BP-D01-UBND")
-    page = media_context(contexts, "delegate05").new_page()
-    page.goto(f"/app/bridge/{MEETING}?bp={room_bp['id']}")
+    """The operator's session ends while the console is open (its cookie is gone): joining the call is
+    refused, and the console says why in Vietnamese (then English), keeps the server's own words at hand for
+    support, turns the camera off and offers to join again; it does not retry by itself."""
+    as_user("chair").command(MEETING, type="start")
+    page = media_context(contexts, "operator").new_page()
+    page.goto(f"/app/bridge/{MEETING}")
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+    page.context.clear_cookies()
     page.get_by_role("button", name="Tham gia cuộc gọi (camera, micro)").click()
     state = page.locator(".call-state")
     expect(state).to_have_text(
-        "Không vào được cuộc gọi: tài khoản này không có quyền vào cuộc gọi với vai trò này.", timeout=20_000
+        "Không vào được cuộc gọi: phiên đăng nhập đã hết hạn. Hãy đăng nhập lại.", timeout=20_000
     )
-    expect(state).to_have_attribute(
-        "title", f"only the operator of bridge point {room_bp['id']} may join as it"
-    )
+    expect(state).to_have_attribute("title", re.compile(r"^log in first"))
     expect(page.locator('[data-tile="self"]')).to_have_count(0)  # the camera is off again
     expect(page.get_by_role("button", name="Tham gia cuộc gọi (camera, micro)")).to_be_enabled()
     page.get_by_role("button", name="English").click()
-    expect(state).to_have_text("Could not join the call: this account may not join the call in this role.")
+    expect(state).to_have_text("Could not join the call: your session has expired. Please log in again.")
     expect(state).to_have_attribute("data-state", "refused")
     shot(page, "bridge-point-refused")
+
+
+def test_a_room_one_does_not_run_is_named_and_nothing_is_offered_to_do_for_it(
+    contexts: Contexts, as_user: Callable[[str], Api]
+) -> None:
+    """A link to another room's console (?bp=): the operator is told the room is not theirs and gets their own
+    room's console; a delegate who runs no room gets no headcount, floor or call to try."""
+    chair = as_user("chair")
+    chair.command(MEETING, type="start")
+    rooms = {bp["code"]: bp for bp in chair.get("/api/bridge-points")}
+    district = rooms["BP-D01-UBND"]
+    named = f"{district['name']} ({district['code']})"
+
+    operator = contexts("operator").new_page()
+    operator.goto(f"/app/bridge/{MEETING}?bp={district['id']}")
+    notice = operator.get_by_test_id("not-your-room")
+    expect(notice).to_contain_text(f"Bạn không phụ trách điểm cầu {named}")
+    own = rooms["BP-HG-UBND"]["name"]
+    expect(operator.get_by_test_id("room-name")).to_contain_text(own)  # the console is for their own room
+    expect(operator.get_by_role("button", name="Gửi số người")).to_be_visible()
+
+    delegate = contexts("delegate05").new_page()
+    delegate.goto(f"/app/bridge/{MEETING}?bp={district['id']}")
+    expect(delegate.get_by_test_id("not-your-room")).to_contain_text(f"Bạn không phụ trách điểm cầu {named}")
+    expect(delegate.get_by_role("alert").filter(has_text="Bạn không phụ trách điểm cầu nào")).to_be_visible()
+    for offered in ("Gửi số người", "Xin phát biểu cho điểm cầu", "Tham gia cuộc gọi (camera, micro)"):
+        expect(delegate.get_by_role("button", name=offered)).to_have_count(0)
+    delegate.get_by_role("button", name="English").click()
+    expect(delegate.get_by_test_id("not-your-room")).to_contain_text(f"You do not run bridge point {named}")

@@ -514,6 +514,8 @@ export const CATALOGUE = {
     'bridge.titleOf': 'Điểm cầu: {title}',
     'bridge.room': 'Điểm cầu',
     'bridge.noRoom': 'Bạn không phụ trách điểm cầu nào trong cuộc họp này.',
+    'bridge.notYours':
+      'Bạn không phụ trách điểm cầu {room}: chỉ người vận hành của điểm cầu đó mới báo số người, xin phát biểu và vào cuộc gọi thay cho phòng.',
     'bridge.document': 'Tài liệu đang trình chiếu',
     'bridge.headcount': 'Điểm danh phòng họp',
     'bridge.headcount.label': 'Số người có mặt tại điểm cầu',
@@ -1084,6 +1086,8 @@ export const CATALOGUE = {
     'bridge.titleOf': 'Bridge point: {title}',
     'bridge.room': 'Bridge point',
     'bridge.noRoom': 'You run no bridge point of this meeting.',
+    'bridge.notYours':
+      'You do not run bridge point {room}: only its operator reports its headcount, asks to speak and joins the call for the room.',
     'bridge.document': 'Presented document',
     'bridge.headcount': 'Room headcount',
     'bridge.headcount.label': 'People present in this room',

@@ -11,14 +11,20 @@ import { bridgeCall } from '../js/video.js';
 
 const LOW_KEY = 'cauhop.lowBandwidth';
 
-// The room this console speaks for: ?bp=, else the first of the meeting's rooms that I operate.
+// The rooms I may act for (report the headcount, ask to speak, join the call as): those I operate; every room of
+// the meeting for an administrator, a secretary or the meeting's chair or secretary (who run it). The room this
+// console speaks for: ?bp= when I may act for it, else the first of mine. A room asked that I may not act for is
+// named in a notice instead of offering forms the server would refuse.
 function chooseRoom(meeting, bridgePoints, me) {
-  const inMeeting = new Set(meeting.bridge_point_ids);
-  const mine = bridgePoints.filter((bp) => inMeeting.has(bp.id) && bp.operator_id === me.person_id);
-  const asked = Number(new URLSearchParams(location.search).get('bp'));
-  const choices = ['admin', 'secretary'].includes(me.role) ? bridgePoints.filter((bp) => inMeeting.has(bp.id)) : mine;
-  const room = bridgePoints.find((bp) => bp.id === asked && inMeeting.has(bp.id)) || mine[0] || choices[0] || null;
-  return { room, choices: room && !choices.includes(room) ? [room, ...choices] : choices };
+  const inMeeting = bridgePoints.filter((bp) => meeting.bridge_point_ids.includes(bp.id));
+  const mine = inMeeting.filter((bp) => bp.operator_id === me.person_id);
+  const runs =
+    ['admin', 'secretary'].includes(me.role) ||
+    meeting.participants.some((p) => p.person_id === me.person_id && ['chair', 'secretary'].includes(p.role));
+  const choices = runs ? inMeeting : mine;
+  const asked = inMeeting.find((bp) => bp.id === Number(new URLSearchParams(location.search).get('bp')));
+  const room = (asked && choices.includes(asked) ? asked : null) || mine[0] || choices[0] || null;
+  return { room, choices, refused: asked && !choices.includes(asked) ? asked : null };
 }
 
 function roomPicker(room, choices) {
@@ -110,8 +116,19 @@ function linkCard(room, call) {
 start(async () => {
   const { me, main } = await boot('bridge', 'bridge.title');
   const { meeting, bridgePoints, live, names } = await joinMeeting(meetingIdFromPath(), me);
-  const { room, choices } = chooseRoom(meeting, bridgePoints, me);
+  const { room, choices, refused } = chooseRoom(meeting, bridgePoints, me);
   setTitle('bridge.titleOf', { title: meeting.title });
+  if (refused) {
+    main.append(
+      h('div', {
+        class: 'notice notice-warn',
+        role: 'alert',
+        'data-testid': 'not-your-room',
+        i18n: 'bridge.notYours',
+        vars: { room: `${refused.name} (${refused.code})` },
+      }),
+    );
+  }
   if (!room) {
     main.append(h('div', { class: 'notice notice-error', role: 'alert', i18n: 'bridge.noRoom' }));
     return;
