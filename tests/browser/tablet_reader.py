@@ -60,3 +60,13 @@ def page_image_loaded(page: Page, doc: int, n: int) -> None:
     expect(sheet).to_have_attribute("data-loaded", "true")
     src, width = sheet.locator(".page-img").evaluate("img => [img.currentSrc, img.naturalWidth]")
     assert f"/api/documents/{doc}/pages/{n}?" in src and width > 0
+
+
+def read_published(page: Page, server: Server, paper: DemoDoc) -> int:
+    """The secretary publishes ``paper``; the tablet opens it and shows its first page. Returns its id."""
+    doc: int = publish(server, paper)["id"]
+    page.goto(f"/app/tablet/{MEETING}")
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+    open_document(page, paper.title)
+    page_image_loaded(page, doc, 1)
+    return doc

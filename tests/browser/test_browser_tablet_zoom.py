@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, CDPSession, Page, expect
 
 from docs_store.demo_pdfs import DemoDoc, write_demo_agenda
 from tests.browser.helpers import TABLET, shot
-from tests.browser.tablet_reader import MEETING, open_document, page_image_loaded, publish
+from tests.browser.tablet_reader import page_image_loaded, read_published
 from tests.servers import Server
 
 SHOWN_WIDTH = (
@@ -112,12 +112,8 @@ def test_two_fingers_zoom_the_page_in_and_out_and_one_finger_still_scrolls(
     tablet: Page, server: Server, papers: list[DemoDoc]
 ) -> None:
     report = papers[0]
-    doc = publish(server, report)["id"]
     page = tablet
-    page.goto(f"/app/tablet/{MEETING}")
-    expect(page.locator(".conn")).to_have_text("Đã kết nối")
-    open_document(page, report.title)
-    page_image_loaded(page, doc, 1)
+    doc = read_published(page, server, report)
     expect(page.locator(".zoom-level")).to_have_text("100%")
 
     stage = page.get_by_test_id("reader-stage")
@@ -165,12 +161,8 @@ def test_ctrl_wheel_keys_and_buttons_zoom_the_page(
     tablet: Page, server: Server, papers: list[DemoDoc]
 ) -> None:
     budget = papers[1]
-    doc = publish(server, budget)["id"]
     page = tablet
-    page.goto(f"/app/tablet/{MEETING}")
-    expect(page.locator(".conn")).to_have_text("Đã kết nối")
-    open_document(page, budget.title)
-    page_image_loaded(page, doc, 1)
+    read_published(page, server, budget)
     stage = page.get_by_test_id("reader-stage")
     stage.scroll_into_view_if_needed()
     box = stage.bounding_box()
@@ -227,12 +219,8 @@ def test_in_pen_mode_one_finger_draws_and_two_fingers_zoom_without_drawing(
     tablet: Page, server: Server, papers: list[DemoDoc]
 ) -> None:
     report = papers[0]
-    doc = publish(server, report)["id"]
     page = tablet
-    page.goto(f"/app/tablet/{MEETING}")
-    expect(page.locator(".conn")).to_have_text("Đã kết nối")
-    open_document(page, report.title)
-    page_image_loaded(page, doc, 1)
+    doc = read_published(page, server, report)
     page.get_by_role("button", name="Bút vẽ", exact=True).click()
     stage = page.get_by_test_id("reader-stage")
     stage.scroll_into_view_if_needed()
