@@ -7,8 +7,6 @@ import hashlib
 import os
 import socket
 import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 
 from docs_store.blobs import TEMP_PREFIX
 from tests.docs_store.pdf_factory import numbered_pdf
+from tests.polling import wait_until
 from tests.servers import Server
 
 BOUNDARY = "cauhop-crash-test"
@@ -25,14 +24,6 @@ BOUNDARY = "cauhop-crash-test"
 @pytest.fixture
 def env(db_url: str, tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": db_url, "DATA_DIR": str(tmp_path / "data")}
-
-
-def wait_for(what: str, check: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def multipart(item: int, name: str, data: bytes) -> tuple[bytes, bytes]:
@@ -74,7 +65,8 @@ def test_kill_9_during_uploads_loses_no_acknowledged_document(env: dict[str, str
             + head
             + half[: len(half) // 2]
         )
-        wait_for("the half upload on disk", lambda: any(p.stat().st_size > 0 for p in temp_files(data_dir)))
+        half_on_disk = lambda: any(p.stat().st_size > 0 for p in temp_files(data_dir))  # noqa: E731
+        wait_until(half_on_disk, 30, "the half upload on disk", every=0.02)
 
         stop = threading.Event()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from meetings.db import make_engine
 from meetings.models import Unit
 from tests.browser.helpers import Api, Contexts, open_page, shot
 from tests.browser.test_browser_media import join, media_context, start_agent, tile_playing
+from tests.polling import wait_until
 from tests.rtc.test_cascade_processes import commune_of_a_district
 from tests.servers import Server, redis_url
 
@@ -84,10 +84,11 @@ def test_a_commune_console_follows_the_redirect_to_its_district_relay_and_sees_t
     secretary = as_user("secretary")
     codes = {bp["id"]: bp["code"] for bp in secretary.get("/api/bridge-points")}
     chair_bp = next(bp for bp, code in codes.items() if code == "BP-HG-UBND")
-    deadline = time.monotonic() + 15
-    while relay.base not in secretary.get(f"/api/meetings/{MEETING}/media")["relays"]:
-        assert time.monotonic() < deadline, "the province never heard the district relay's heartbeat"
-        time.sleep(0.2)  # polling the route, as the board does
+    wait_until(  # polling the route, as the board does
+        lambda: relay.base in secretary.get(f"/api/meetings/{MEETING}/media")["relays"],
+        15,
+        "the province hears the district relay's heartbeat",
+    )
 
     agent = start_agent(server, chair_bp)  # the chair's room, at the province relay
     try:
@@ -105,10 +106,7 @@ def test_a_commune_console_follows_the_redirect_to_its_district_relay_and_sees_t
             row = next(p for p in rows if p["bridge_point_id"] == commune)
             return bool(row["in_call"] and row["relay"] == relay.base and row["relay_unit_id"] == unit)
 
-        deadline = time.monotonic() + 15
-        while not in_call_at_the_district():
-            assert time.monotonic() < deadline, "the board never showed the commune in call at its relay"
-            time.sleep(0.2)
+        wait_until(in_call_at_the_district, 15, "the board shows the commune in call at its relay")
         expect(room.locator(".call-state")).to_have_text("Đã vào cuộc gọi")
         rows = secretary.get(f"/api/meetings/{MEETING}/media")["points"]
         assert next(p for p in rows if p["bridge_point_id"] == commune)["relay_unit_name"] == name

@@ -29,6 +29,7 @@ from meetings.db import make_engine
 from meetings.models import BridgePoint, MeetingBridgePoint, Unit
 from rtc.agent import Agent, AgentOptions
 from rtc.signal_client import Signal, WebSocketSignal, ws_url
+from tests.polling import until
 from tests.servers import Server, redis_url
 
 MEETING = 1  # the demo conference: every bridge point of the province, chaired from BP-HG-UBND
@@ -104,17 +105,6 @@ async def step(what: str, waiting: Any, agents: list[Agent], servers: list[Serve
         seen = [await agent.stats() for agent in agents]
         logs = "\n".join(f"--- {s.base}:\n" + "".join(s.lines[-80:]) for s in servers)
         raise AssertionError(f"timed out: {what}\nagents: {seen}\n{logs}") from None
-
-
-async def until(check: Callable[[], Any], within: float, what: str) -> Any:
-    """Poll ``check`` (an HTTP look, as the operations board does) until it gives something true."""
-    deadline = time.monotonic() + within
-    while True:
-        found = await check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"not within {within} s: {what}"
-        await asyncio.sleep(0.2)
 
 
 def test_a_commune_is_served_by_its_district_relay_and_rejoins_the_root_when_it_dies(

@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import time
 import weakref
-from collections.abc import Callable
 
 from rtc.agent import Agent, AgentOptions
 from rtc.collector import QuietCollector, collector
 from rtc.relay import Relay
 from rtc.signaling import DirectSignal
+from tests.polling import until
 
 MEETING = 11
-
-
-async def until(predicate: Callable[[], bool], within: float) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        await asyncio.sleep(0.02)
 
 
 class Node:
@@ -78,7 +70,12 @@ def test_a_busy_room_is_not_walked_by_a_full_pass_and_leaves_nothing_behind() ->
             await agent.close()  # the relay sees each call end and leaves it; the room empties
         agents.clear()  # an agent keeps its signaling, which keeps the relay's side of the call
         del agent
-        await until(lambda: MEETING not in relay.rooms and collector.passes > passes, 20)
+        await until(
+            lambda: MEETING not in relay.rooms and collector.passes > passes,
+            20,
+            "the room is gone and a full pass reclaimed it",
+            every=0.02,
+        )
         assert [ref() for ref in peers] == [None, None, None]  # the closed calls' state was reclaimed
         await relay.close()
 
