@@ -48,7 +48,9 @@ def can_manage_documents(actor: Actor, access: MeetingAccess, tree: UnitTree) ->
 
 def require_manage_documents(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
     if not can_manage_documents(actor, access, tree):
-        raise Forbidden("only the meeting's chair or secretary may change its agenda and documents")
+        raise Forbidden(
+            "only the meeting's chair or secretary may change its agenda and documents", "runners_only"
+        )
 
 
 def can_read_document(

@@ -197,7 +197,9 @@ def remove_item(s: Session, actor: Actor, now: datetime, meeting_id: int, item_i
     caller = _agenda_writer(s, actor, meeting_id)
     item = agenda_item(s, caller.meeting, item_id)
     if s.exec(select(Document.id).where(Document.agenda_item_id == item_id)).first() is not None:
-        raise Conflict("this agenda item has documents: move them to another item first")
+        raise Conflict(
+            "this agenda item has documents: move them to another item first", "item_has_documents"
+        )
     s.delete(item)
     s.flush()
     _renumber(s, agenda_items(s, meeting_id))

@@ -38,10 +38,13 @@ def add_comment(s: Session, actor: Actor, now: datetime, doc_id: int, data: Comm
     if (sent := made_before(s, Comment, author, doc_id, data.client_key)) is not None:
         return _comment_out(s, sent)
     if doc.comment_deadline is None:
-        raise Conflict("comments are not open on this document (the secretary sets a deadline)")
+        raise Conflict(
+            "comments are not open on this document (the secretary sets a deadline)", "comments_not_open"
+        )
     deadline = from_db(doc.comment_deadline)
     if from_db(now) > deadline:
-        raise Conflict(f"the deadline for comments was {deadline.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}")
+        when = f"{deadline.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}"
+        raise Conflict(f"the deadline for comments was {when}", "comments_closed", deadline=when)
     version = get_version(s, doc, data.version)
     require_page(version, data.page)
     anchor = {"page": data.page, "quote": data.quote, "prefix": data.prefix, "suffix": data.suffix,

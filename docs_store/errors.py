@@ -16,16 +16,12 @@ MIB = 1024 * 1024
 class PdfRejected(Invalid):
     """An uploaded file that is not an acceptable PDF.
 
-    ``reason`` is one of: ``empty``, ``not_pdf``, ``damaged``, ``password``, ``encrypted``, ``no_pages``,
-    ``too_many_pages``, ``page_too_large``, ``page_tree_loop``, ``timeout``, ``out_of_memory``.
+    ``reason`` is one of: ``empty``, ``not_pdf``, ``damaged``, ``incomplete``, ``password``, ``encrypted``,
+    ``no_pages``, ``too_many_pages``, ``page_too_large``, ``page_tree_loop``, ``timeout``, ``out_of_memory``.
     """
 
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[PdfRejected], tuple[str, str]]:
-        return (PdfRejected, (self.reason, self.detail))
+    def __init__(self, reason: str, detail: str, **figures: str | int) -> None:
+        super().__init__(detail, None, reason, **figures)
 
 
 def format_size(n: int) -> str:
@@ -40,5 +36,14 @@ def format_size(n: int) -> str:
 def too_large(limit: int, size: int | None = None) -> PayloadTooLarge:
     """The error for a file over ``limit`` bytes (``size`` when it is known)."""
     if size is None:
-        return PayloadTooLarge(f"the file is larger than the limit of {format_size(limit)}")
-    return PayloadTooLarge(f"the file is {format_size(size)}, larger than the limit of {format_size(limit)}")
+        return PayloadTooLarge(
+            f"the file is larger than the limit of {format_size(limit)}",
+            "too_large",
+            limit=format_size(limit),
+        )
+    return PayloadTooLarge(
+        f"the file is {format_size(size)}, larger than the limit of {format_size(limit)}",
+        "too_large",
+        limit=format_size(limit),
+        size=format_size(size),
+    )

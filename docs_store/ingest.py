@@ -156,7 +156,11 @@ def _record(
             prepared.delivered.sha256 == previous.sha256
             or prepared.original.sha256 == previous.original_sha256
         ):
-            raise Conflict(f"this file is the same as version {previous.number}; nothing to publish")
+            raise Conflict(
+                f"this file is the same as version {previous.number}; nothing to publish",
+                "same_file",
+                version=previous.number,
+            )
         if form.title:
             doc.title = form.title
     version = _add_version(s, actor, now, doc, prepared, title[:500])
@@ -209,7 +213,9 @@ def _check_new_document(s: Session, meeting: Meeting, form: UploadForm) -> Agend
     item = agenda_item(s, meeting, form.agenda_item_id)
     if form.confidentiality == Confidentiality.named:
         if not form.readers:
-            raise Invalid("name at least one reader (readers) for a 'named' document", [])
+            raise Invalid(
+                "name at least one reader (readers) for a 'named' document", [], "named_needs_readers"
+            )
         check_participants(s, meeting, form.readers)
     return item
 

@@ -95,6 +95,7 @@ def _run_worker(path: Path, limits: PdfLimits, context: WorkerContext) -> PdfInf
             return PdfRejected(
                 "timeout",
                 f"the PDF took too long to read (over {limits.parse_seconds:g} s); it may be damaged",
+                seconds=f"{limits.parse_seconds:g}",
             )
         return _receive(receiver)
     finally:

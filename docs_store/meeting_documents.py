@@ -233,7 +233,7 @@ def update_document(
     if patch.readers is not None:
         _set_readers(s, meeting, doc, patch.readers)
     if doc.confidentiality == Confidentiality.named and not readers_of(s, doc):
-        raise Invalid("name at least one reader for a 'named' document", [])
+        raise Invalid("name at least one reader for a 'named' document", [], "named_needs_readers")
     if patch.close_comments:
         doc.comment_deadline = None
     elif patch.comment_deadline is not None:

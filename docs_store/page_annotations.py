@@ -55,7 +55,10 @@ def _require_share(s: Session, caller: Caller, doc: Document) -> None:
         return
     item = s.get(AgendaItem, doc.agenda_item_id) if doc.agenda_item_id else None
     if item is None or item.presenter_person_id is None or item.presenter_person_id != caller.actor.person_id:
-        raise Forbidden("only the chair, the secretary or the item's presenter may share annotations")
+        raise Forbidden(
+            "only the chair, the secretary or the item's presenter may share annotations",
+            "share_presenters_only",
+        )
 
 
 def _annotation_out(mark: Annotation, version: int) -> AnnotationOut:
@@ -173,7 +176,7 @@ def _own_annotation(
     if mark is None or mark.document_id != doc_id or not can_see(caller, mark):
         raise NotFound(f"annotation {annotation_id} does not exist")
     if mark.author_id != actor.person_id and not (mark.visibility == Visibility.shared and caller.manages):
-        raise Forbidden("only its author may change an annotation")
+        raise Forbidden("only its author may change an annotation", "not_your_annotation")
     return doc, caller, mark
 
 

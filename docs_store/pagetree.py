@@ -38,7 +38,9 @@ class _Walk:
             self.leaves += 1
             if self.leaves > self.max_pages:
                 raise PdfRejected(
-                    "too_many_pages", f"the PDF has more than {self.max_pages} pages, the limit"
+                    "too_many_pages",
+                    f"the PDF has more than {self.max_pages} pages, the limit",
+                    limit=self.max_pages,
                 )
         else:
             raise broken()

@@ -24,7 +24,7 @@ from .models import Document, SearchHit
 def _tokens(query: str) -> list[str]:
     tokens = re.findall(r"\w+", textsearch.fold(query))
     if not tokens:
-        raise Invalid("search for at least one word", [])
+        raise Invalid("search for at least one word", [], "search_empty")
     return tokens[:20]
 
 

@@ -86,7 +86,7 @@ def out_of_memory(error: Exception) -> PdfRejected | None:
 
 def incomplete() -> PdfRejected:
     return PdfRejected(
-        "damaged",
+        "incomplete",
         "the PDF is incomplete (cut off before its end, as by an interrupted download); "
         "ask the sender for a new copy",
     )
@@ -137,7 +137,9 @@ def _check_document(doc: pymupdf.Document, limits: PdfLimits) -> PdfInfo:
         raise broken() from error
     if count > limits.max_pages:
         raise PdfRejected(
-            "too_many_pages", f"the PDF has {count} pages, more than the limit of {limits.max_pages}"
+            "too_many_pages",
+            f"the PDF has {count} pages, more than the limit of {limits.max_pages}",
+            limit=limits.max_pages,
         )
     if count_leaves(doc, limits.max_pages) == 0 or count == 0:
         if repaired:
@@ -197,6 +199,8 @@ def _check_size(page: pymupdf.Page, number: int, limits: PdfLimits) -> None:
             "page_too_large",
             f"page {number} is {box.width:.0f}×{box.height:.0f} pt, larger than the limit of "
             f"{limit:.0f} pt ({limit / POINTS_PER_METRE:.2f} m) per side",
+            page=number,
+            limit_m=f"{limit / POINTS_PER_METRE:.2f}",
         )
 
 

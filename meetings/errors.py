@@ -2,7 +2,10 @@
 
 Every error a user must hear is raised as one of these, from the domain or from an edge, and turned into an
 HTTP status (and later a WebSocket ``error`` reply) in exactly one place: ``web/errors.py``.
-Each carries a ``detail`` written for the person who sent the request.
+Each carries a ``detail`` written in English for the person who sent the request. One a person meets on a
+screen also carries a ``reason`` (a short machine word, e.g. ``poll_closed``) and its ``figures`` (e.g.
+``poll=3``): the screens say it in the page's language from those (``why.<reason>`` in
+``web/static/js/strings.js``; ``tests/browser/test_strings.py`` checks every reason has its words).
 """
 
 from __future__ import annotations
@@ -17,9 +20,26 @@ if TYPE_CHECKING:
 class CauhopError(Exception):
     """Base of every error Cầu Họp reports to a user."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, reason: str | None = None, **figures: str | int) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.reason = reason
+        self.figures = figures
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a document worker process, rebuilt in the server's: keep reason, figures and the rest.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+    def explained(self) -> dict[str, Any]:
+        """What a screen needs to say it in its own language (nothing when there is no reason)."""
+        return {"reason": self.reason, "figures": self.figures} if self.reason else {}
+
+
+def _rebuild(cls: type[CauhopError], args: tuple[Any, ...], state: dict[str, Any]) -> CauhopError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
 
 
 class NotAuthenticated(CauhopError):
@@ -37,8 +57,14 @@ class NotFound(CauhopError):
 class Invalid(CauhopError):
     """Input that cannot be accepted (HTTP 422). ``errors`` names each bad field by its path."""
 
-    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
-        super().__init__(detail)
+    def __init__(
+        self,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        reason: str | None = None,
+        **figures: str | int,
+    ) -> None:
+        super().__init__(detail, reason, **figures)
         self.errors = errors or []
 
 

@@ -31,12 +31,14 @@ class Who:
 
 def _require_runner(who: Who, what: str) -> None:
     if not who.runner:
-        raise Forbidden(f"only the chair or the secretary may {what}")
+        raise Forbidden(f"only the chair or the secretary may {what}", "runners_only")
 
 
 def _require_live(state: LiveState, what: str) -> None:
     if state.status != "live":
-        raise Conflict(f"the meeting is '{state.status}', not live: cannot {what}")
+        raise Conflict(
+            f"the meeting is '{state.status}', not live: cannot {what}", "not_live", status=state.status
+        )
 
 
 def decide(
@@ -45,7 +47,7 @@ def decide(
     """Validate ``cmd`` against the state and the caller; return the event to record."""
     handler = _DECIDERS.get(type(cmd))
     if handler is None:
-        raise Invalid(f"'{getattr(cmd, 'type', '?')}' is not a command")
+        raise Invalid(f"'{getattr(cmd, 'type', '?')}' is not a command", reason="not_a_command")
     event: tuple[str, dict[str, Any]] = handler(state, cmd, who, at, secret_tally)
     return event
 
@@ -53,7 +55,11 @@ def decide(
 def _start(state: LiveState, cmd: Any, who: Who, at: str, _t: Any) -> tuple[str, dict[str, Any]]:
     _require_runner(who, "start the meeting")
     if state.status != "scheduled":
-        raise Conflict(f"only a scheduled meeting can start; this one is '{state.status}'")
+        raise Conflict(
+            f"only a scheduled meeting can start; this one is '{state.status}'",
+            "start_unscheduled",
+            status=state.status,
+        )
     return "meeting.status_changed", {"from": "scheduled", "to": "live", "reason": "started"}
 
 
@@ -61,7 +67,7 @@ def _end(state: LiveState, cmd: Any, who: Who, at: str, _t: Any) -> tuple[str, d
     _require_runner(who, "end the meeting")
     _require_live(state, "end it")
     if any(p.status == "open" for p in state.polls.values()):
-        raise Conflict("close the open poll(s) before ending the meeting")
+        raise Conflict("close the open poll(s) before ending the meeting", "polls_open")
     return "meeting.status_changed", {"from": "live", "to": "ended", "reason": "ended"}
 
 
@@ -70,7 +76,9 @@ def _pause(state: LiveState, cmd: Any, who: Who, at: str, _t: Any) -> tuple[str,
     _require_live(state, "pause or resume")
     pausing = isinstance(cmd, m.Pause)
     if state.paused == pausing:
-        raise Conflict("the meeting is already paused" if pausing else "the meeting is not paused")
+        if pausing:
+            raise Conflict("the meeting is already paused", "already_paused")
+        raise Conflict("the meeting is not paused", "not_paused")
     return ("live.paused" if pausing else "live.resumed"), {}
 
 
@@ -89,21 +97,29 @@ def _present(state: LiveState, cmd: m.Present, who: Who, at: str, _t: Any) -> tu
 def _checkin(state: LiveState, cmd: m.CheckIn, who: Who, at: str, _t: Any) -> tuple[str, dict[str, Any]]:
     person = cmd.person_id if cmd.person_id is not None else who.person_id
     if person is None:
-        raise Invalid("say whom to check in: this account is not linked to a person")
+        raise Invalid("say whom to check in: this account is not linked to a person", reason="no_person")
     if person != who.person_id:
         _require_runner(who, "check in someone else")
     if person not in state.members:
-        raise NotFound(f"person {person} is not a participant of this meeting")
+        raise NotFound(
+            f"person {person} is not a participant of this meeting", "not_participant", person=person
+        )
     if state.status not in {"scheduled", "live"}:
-        raise Conflict(f"check-in is closed: the meeting is '{state.status}'")
+        raise Conflict(
+            f"check-in is closed: the meeting is '{state.status}'", "checkin_closed", status=state.status
+        )
     return "live.checkin", {"person_id": person, "present": cmd.present, "by": who.person_id}
 
 
 def _headcount(state: LiveState, cmd: m.Headcount, who: Who, at: str, _t: Any) -> tuple[str, dict[str, Any]]:
     if cmd.bridge_point_id not in state.bridge_points:
-        raise NotFound(f"bridge point {cmd.bridge_point_id} is not in this meeting's scope")
+        raise NotFound(
+            f"bridge point {cmd.bridge_point_id} is not in this meeting's scope",
+            "room_not_in_meeting",
+            bridge_point=cmd.bridge_point_id,
+        )
     if cmd.bridge_point_id not in who.operator_of and not who.runner:
-        raise Forbidden("only the operator of that bridge point may report its headcount")
+        raise Forbidden("only the operator of that bridge point may report its headcount", "operators_only")
     return "live.headcount", {"bridge_point_id": cmd.bridge_point_id, "count": cmd.count}
 
 
@@ -113,14 +129,16 @@ def _speak_request(
     _require_live(state, "ask to speak")
     if cmd.bridge_point_id is not None:
         if cmd.bridge_point_id not in who.operator_of and not who.runner:
-            raise Forbidden("only the operator of that bridge point may ask to speak for the room")
+            raise Forbidden(
+                "only the operator of that bridge point may ask to speak for the room", "operators_only"
+            )
         key: tuple[str, int | None] = ("bridge_point_id", cmd.bridge_point_id)
     else:
         if who.person_id is None or who.person_id not in state.members:
-            raise Forbidden("only participants may ask to speak")
+            raise Forbidden("only participants may ask to speak", "participants_only")
         key = ("person_id", who.person_id)
     if any(getattr(s, key[0]) == key[1] and s.status in {"waiting", "speaking"} for s in state.speakers):
-        raise Conflict("already in the speaker queue")
+        raise Conflict("already in the speaker queue", "already_queued")
     return "live.speak_requested", {
         "person_id": None if cmd.bridge_point_id else who.person_id,
         "bridge_point_id": cmd.bridge_point_id,
@@ -131,7 +149,7 @@ def _speak_request(
 def _speaker(state: LiveState, request_id: int) -> Speaker:
     found = next((s for s in state.speakers if s.id == request_id), None)
     if found is None:
-        raise NotFound(f"speak request {request_id} does not exist")
+        raise NotFound(f"speak request {request_id} does not exist", "no_such_request", request=request_id)
     return found
 
 
@@ -141,9 +159,11 @@ def _withdraw(
     req = _speaker(state, cmd.request_id)
     mine = req.person_id == who.person_id or req.bridge_point_id in who.operator_of
     if not (mine or who.runner):
-        raise Forbidden("only the requester or the chair may withdraw a request")
+        raise Forbidden("only the requester or the chair may withdraw a request", "not_your_request")
     if req.status != "waiting":
-        raise Conflict(f"speak request {req.id} is '{req.status}', not waiting")
+        raise Conflict(
+            f"speak request {req.id} is '{req.status}', not waiting", "request_not_waiting", request=req.id
+        )
     return "live.speak_withdrawn", {"request_id": req.id}
 
 
@@ -151,7 +171,7 @@ def _order(state: LiveState, cmd: m.SpeakOrder, who: Who, at: str, _t: Any) -> t
     _require_runner(who, "order the speakers")
     waiting = [s.id for s in state.speakers if s.status == "waiting"]
     if sorted(cmd.request_ids) != sorted(waiting):
-        raise Invalid(f"the order must list exactly the waiting requests: {waiting}")
+        raise Invalid(f"the order must list exactly the waiting requests: {waiting}", reason="order_mismatch")
     return "live.speak_ordered", {"request_ids": cmd.request_ids}
 
 
@@ -160,7 +180,9 @@ def _grant(state: LiveState, cmd: m.FloorGrant, who: Who, at: str, _t: Any) -> t
     _require_live(state, "grant the floor")
     req = _speaker(state, cmd.request_id)
     if req.status != "waiting":
-        raise Conflict(f"speak request {req.id} is '{req.status}', not waiting")
+        raise Conflict(
+            f"speak request {req.id} is '{req.status}', not waiting", "request_not_waiting", request=req.id
+        )
     return "live.floor_granted", {
         "request_id": req.id,
         "person_id": req.person_id,
@@ -173,7 +195,7 @@ def _grant(state: LiveState, cmd: m.FloorGrant, who: Who, at: str, _t: Any) -> t
 def _floor_end(state: LiveState, cmd: m.FloorEnd, who: Who, at: str, _t: Any) -> tuple[str, dict[str, Any]]:
     _require_runner(who, "end the floor")
     if state.floor is None:
-        raise Conflict("nobody has the floor")
+        raise Conflict("nobody has the floor", "no_floor")
     return "live.floor_ended", {"request_id": state.floor["request_id"]}
 
 
@@ -181,7 +203,7 @@ def _poll_open(state: LiveState, cmd: m.PollOpen, who: Who, at: str, _t: Any) ->
     _require_runner(who, "open a poll")
     _require_live(state, "open a poll")
     if len(set(cmd.options)) != len(cmd.options):
-        raise Invalid("poll options must be different from each other")
+        raise Invalid("poll options must be different from each other", reason="options_repeat")
     data = cmd.model_dump(exclude={"id", "type"})
     data["changeable"] = (
         cmd.changeable and not cmd.secret
@@ -192,20 +214,28 @@ def _poll_open(state: LiveState, cmd: m.PollOpen, who: Who, at: str, _t: Any) ->
 def _poll(state: LiveState, poll_id: int) -> Poll:
     poll = state.polls.get(poll_id)
     if poll is None:
-        raise NotFound(f"poll {poll_id} does not exist")
+        raise NotFound(f"poll {poll_id} does not exist", "no_such_poll", poll=poll_id)
     return poll
 
 
 def _vote(state: LiveState, cmd: m.Vote, who: Who, at: str, _t: Any) -> tuple[str, dict[str, Any]]:
     poll = _poll(state, cmd.poll_id)
     if poll.status != "open":
-        raise Conflict(f"poll {poll.id} is closed")
+        raise Conflict(f"poll {poll.id} is closed", "poll_closed", poll=poll.id)
     if who.person_id is None or who.person_id not in state.member_ids:
-        raise Forbidden("only members of the meeting (delegates and the chair) may vote")
+        raise Forbidden("only members of the meeting (delegates and the chair) may vote", "members_only")
     if cmd.choice not in poll.options:
-        raise Invalid(f"'{cmd.choice}' is not an option of poll {poll.id}: {', '.join(poll.options)}")
+        raise Invalid(
+            f"'{cmd.choice}' is not an option of poll {poll.id}: {', '.join(poll.options)}",
+            reason="not_an_option",
+            choice=cmd.choice,
+        )
     if who.person_id in poll.ballots and not poll.changeable:
-        raise Conflict(f"you have already voted in poll {poll.id}, and its ballots cannot be changed")
+        raise Conflict(
+            f"you have already voted in poll {poll.id}, and its ballots cannot be changed",
+            "already_voted",
+            poll=poll.id,
+        )
     return "poll.ballot", {
         "poll_id": poll.id,
         "person_id": who.person_id,
@@ -227,7 +257,7 @@ def _poll_close(
     _require_runner(who, "close a poll")
     poll = _poll(state, cmd.poll_id)
     if poll.status != "open":
-        raise Conflict(f"poll {poll.id} is already closed")
+        raise Conflict(f"poll {poll.id} is already closed", "poll_closed", poll=poll.id)
     counts = (secret_tally or dict.fromkeys(poll.options, 0)) if poll.secret else tally(poll)
     return "poll.closed", {"poll_id": poll.id, "result": result(state, poll, counts)}
 

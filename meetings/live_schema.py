@@ -192,6 +192,8 @@ class ErrorMsg(_Msg):
     id: str | None = None
     code: str
     detail: str
+    reason: str | None = None  # with figures: the screens' words for it (meetings/errors.py)
+    figures: dict[str, str | int] | None = None
     errors: list[dict[str, Any]] | None = None
 
 

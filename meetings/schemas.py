@@ -122,5 +122,7 @@ class ConflictOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    detail: str
+    detail: str = Field(description="what went wrong, in English")
+    reason: str | None = Field(default=None, description="a machine word for it, e.g. not_pdf")
+    figures: dict[str, str | int] | None = Field(default=None, description="the values the reason names")
     errors: list[dict[str, object]] | None = None

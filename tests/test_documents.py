@@ -203,6 +203,19 @@ HOSTILE: dict[str, tuple[Any, int, str]] = {
 }
 
 
+# What a screen is told besides the English detail, to say it in its own language (why.<reason>).
+REASONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "truncated": ("incomplete", {}),
+    "encrypted": ("password", {}),
+    "zero pages": ("no_pages", {}),
+    "page tree loop": ("page_tree_loop", {}),
+    "huge page": ("page_too_large", {"page": 2, "limit_m": "5.08"}),
+    "word file renamed .pdf": ("not_pdf", {}),
+    "empty": ("empty", {}),
+    "over the size limit": ("too_large", {"limit": "2 MB"}),
+}
+
+
 @pytest.fixture
 def small_limit(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """The app with a 2 MB upload limit."""
@@ -234,6 +247,7 @@ def test_a_hostile_upload_gets_its_precise_error_and_changes_nothing(
     item = client.get("/api/meetings/1/agenda", headers=h).json()[0]["id"]
     r = upload(client, h, make(tmp_path), item)
     assert (r.status_code, r.json()["detail"]) == (status, detail)
+    assert (r.json()["reason"], r.json()["figures"]) == REASONS[case]
     r = new_version(client, h, kept, make(tmp_path))
     assert (r.status_code, r.json()["detail"]) == (status, detail)
     assert _state(client, h, settings) == before

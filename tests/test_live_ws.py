@@ -101,6 +101,7 @@ def test_first_connect_gets_a_snapshot_then_follows_the_presenter(client: TestCl
         # A delegate may not turn the presenter's page.
         err = command(delegate, {"type": "present", "id": "p2", "page": 9})
         assert err["type"] == "error" and err["code"] == "forbidden"
+        assert (err["reason"], err["figures"]) == ("runners_only", {})  # the tablet's words for it
 
 
 def test_malformed_messages_get_precise_errors_and_the_socket_stays_up(client: TestClient) -> None:

@@ -34,7 +34,7 @@ def status_of(exc: CauhopError) -> int:
 
 
 def body_of(exc: CauhopError) -> dict[str, object]:
-    body: dict[str, object] = {"detail": exc.detail}
+    body: dict[str, object] = {"detail": exc.detail, **exc.explained()}
     if isinstance(exc, SchedulingConflict):
         body["conflicts"] = [c.as_dict() for c in exc.clashes]
     if isinstance(exc, Invalid) and exc.errors:

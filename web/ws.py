@@ -207,12 +207,26 @@ class Connection:
             )
         except CauhopError as exc:
             errors = [e.as_dict() for e in getattr(exc, "errors", [])] or None
-            await self.error(command_id, _error_code(exc), exc.detail, errors)
+            await self.error(command_id, _error_code(exc), exc.detail, errors, **exc.explained())
 
     async def error(
-        self, command_id: str | None, code: str, detail: str, errors: list[dict[str, Any]] | None = None
+        self,
+        command_id: str | None,
+        code: str,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        reason: str | None = None,
+        figures: dict[str, str | int] | None = None,
     ) -> None:
-        msg = live_schema.ErrorMsg(seq=self.last, id=command_id, code=code, detail=detail, errors=errors)
+        msg = live_schema.ErrorMsg(
+            seq=self.last,
+            id=command_id,
+            code=code,
+            detail=detail,
+            errors=errors,
+            reason=reason,
+            figures=figures,
+        )
         await self.send(msg.model_dump(exclude_none=True))
 
 

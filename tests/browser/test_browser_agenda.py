@@ -115,12 +115,15 @@ def test_secretary_builds_the_agenda_uploads_and_publishes_the_packet(
     expect(document).to_have_count(1)
     expect(document).to_contain_text("Phiên bản 1 · 6 trang")
 
-    # a Word file renamed .pdf: the server's reason, and the document already there untouched
+    # a Word file renamed .pdf: the server's reason in the page's language, and the document already there
+    # untouched
     fake = tmp_path / "bao-cao-tham-tra.pdf"
     fake.write_bytes(docx_bytes())
     target.get_by_label(f"Tải tài liệu PDF lên mục «{ITEMS[1][0]}»").set_input_files(str(fake))
     expect(box.get_by_role("alert")).to_contain_text(
-        "Không tải lên được «bao-cao-tham-tra.pdf»: the file is not a PDF", timeout=WORK_MS
+        "Không tải lên được «bao-cao-tham-tra.pdf»: "
+        "tệp không phải là PDF; hãy lưu hoặc xuất thành PDF rồi tải lên",
+        timeout=WORK_MS,
     )
     expect(box.get_by_test_id("upload-progress")).to_have_count(0)
     expect(document).to_have_count(1)
@@ -130,7 +133,7 @@ def test_secretary_builds_the_agenda_uploads_and_publishes_the_packet(
     secret = text_pdf(tmp_path / "bao-mat.pdf", ["Tài liệu có mật khẩu."], save=locked)
     target.get_by_label(f"Tải tài liệu PDF lên mục «{ITEMS[1][0]}»").set_input_files(str(secret))
     expect(box.get_by_role("alert")).to_contain_text(
-        "«bao-mat.pdf»: the PDF is password-protected; upload an unprotected copy", timeout=WORK_MS
+        "«bao-mat.pdf»: tệp PDF có mật khẩu; hãy tải lên bản không đặt mật khẩu", timeout=WORK_MS
     )
     expect(document).to_have_count(1)
 

@@ -56,3 +56,31 @@ def test_commands_made_offline_are_sent_on_reconnect_and_stored_once(
         "Object.keys(localStorage).filter(k => k.startsWith('cauhop.outbox'))"
         ".map(k => JSON.parse(localStorage.getItem(k)).length)"
     ) == [0]
+
+
+def test_a_vote_sent_after_the_poll_closed_is_refused_in_the_pages_language(
+    contexts: Contexts, as_user: Callable[[str], Api]
+) -> None:
+    """The tablet votes while offline; the chair closes the poll meanwhile. Back online, the vote is refused,
+    and the delegate reads why in Vietnamese, not the server's English words; nothing is stored."""
+    chair = as_user("chair")
+    chair.command(MEETING, type="start")
+    poll_id = chair.command(MEETING, type="poll_open", question="Thông qua chương trình kỳ họp?")["seq"]
+    ctx = contexts("delegate04")
+    page = ctx.new_page()
+    page.goto(f"/app/tablet/{MEETING}")
+    expect(page.locator(".conn")).to_have_text("Đã kết nối")
+
+    ctx.set_offline(True)
+    expect(page.locator(".conn")).to_have_text("Mất mạng")
+    page.get_by_role("button", name="Tán thành", exact=True).click()
+    expect(page.locator(".pending")).to_have_count(1)
+    chair.command(MEETING, type="poll_close", poll_id=poll_id)
+
+    ctx.set_offline(False)
+    refused = page.locator(".toast-error span")
+    expect(refused).to_have_text("Biểu quyết không thực hiện được: biểu quyết này đã kết thúc")
+    expect(page.locator(".outbox")).to_be_hidden()
+    shot(page, "tablet-vote-refused-after-close")
+    stored = chair.get(f"/api/meetings/{MEETING}/live")["state"]["polls"][str(poll_id)]
+    assert stored["status"] == "closed" and stored["ballots"] == {}

@@ -145,8 +145,8 @@ def test_deletes_edits_and_comments_made_offline_are_sent_once_on_reconnect(
     expect(page.locator(".reader-outbox")).to_be_hidden()
     refused = page.locator(".comment.refused")
     expect(refused).to_contain_text("Góp ý gửi muộn về danh mục dự án.")
-    expect(refused).to_contain_text("Không được nhận: the deadline for comments was")
-    expect(page.get_by_role("alert").filter(has_text="the deadline for comments was")).to_be_visible()
+    expect(refused).to_contain_text("Không được nhận: đã hết hạn góp ý lúc")  # in the page's language
+    expect(page.get_by_role("alert").filter(has_text="đã hết hạn góp ý lúc")).to_be_visible()
     shot(page, "tablet-reader-late-comment-refused")
 
     open_document(page, budget.title)

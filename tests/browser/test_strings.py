@@ -62,3 +62,47 @@ def test_every_value_the_server_sends_has_words() -> None:
     )
     assert wanted - catalogue()["vi"] == set()
     assert len(commands) == 17
+
+
+def raised_reasons() -> dict[str, set[str]]:
+    """Every reason the server's code raises an error with, and the figures every such raise gives it."""
+    import ast
+
+    from docs_store import errors as docs_errors  # noqa: F401  (its classes join the tree)
+    from meetings.errors import CauhopError
+
+    def family(cls: type) -> set[str]:
+        return {cls.__name__}.union(*(family(sub) for sub in cls.__subclasses__()))
+
+    classes = family(CauhopError)
+    root = STATIC.parents[1]
+    found: dict[str, set[str]] = {}
+    for path in [p for d in ("meetings", "docs_store", "web", "rtc") for p in (root / d).rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name not in classes:
+                continue
+            words = {k.arg: k.value for k in node.keywords if k.arg}
+            at = 0 if name == "PdfRejected" else 1
+            given = words.get("reason", node.args[at] if len(node.args) > at else None)
+            if not (isinstance(given, ast.Constant) and isinstance(given.value, str)):
+                continue
+            figures = set(words) - {"reason", "errors"}
+            found[given.value] = found.get(given.value, figures) & figures
+    return found
+
+
+def test_every_reason_the_server_gives_has_words_naming_only_figures_it_sends() -> None:
+    """A refused vote, a damaged PDF...: each error a screen shows in the page's language (why.<reason>)."""
+    text = (STATIC / "js" / "strings.js").read_text()
+    vi, en = text.split("\n  en: {", 1)
+    reasons = raised_reasons()
+    assert {"poll_closed", "not_pdf", "too_large", "already_queued"} <= set(reasons)
+    for lang, block in (("vi", vi), ("en", en)):
+        words = dict(re.findall(r"'why\.(\w+)':\s*'([^']*)'", block))
+        assert set(reasons) - set(words) == set(), f"reasons without {lang} words"
+        for reason, figures in reasons.items():
+            named = set(re.findall(r"\{(\w+)\}", words[reason]))
+            assert named <= figures, f"why.{reason} ({lang}) names {named - figures}, which some raise omits"

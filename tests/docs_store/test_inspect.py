@@ -78,7 +78,7 @@ def test_an_empty_file(tmp_path: Path) -> None:
 def test_a_pdf_cut_off_in_the_middle_is_incomplete(tmp_path: Path) -> None:
     data = numbered_pdf(tmp_path / "full.pdf", 8).read_bytes()
     error = rejected(write(tmp_path / "cut.pdf", data[: len(data) // 2]))
-    assert error.reason == "damaged"
+    assert error.reason == "incomplete"
     assert error.detail == (
         "the PDF is incomplete (cut off before its end, as by an interrupted download); "
         "ask the sender for a new copy"

@@ -1,12 +1,14 @@
-// The HTTP API from the browser: cookie session, the CSRF header on writes, errors carrying the server's detail.
-import { t } from './i18n.js';
+// The HTTP API from the browser: cookie session, the CSRF header on writes, errors carrying the server's detail
+// in the page's language where the server gave its reason.
+import { explain, t } from './i18n.js';
 
 export class ApiError extends Error {
   constructor(status, body) {
     super((body && body.detail) || `HTTP ${status}`);
     this.status = status;
     this.body = body || {};
-    this.detail = this.body.detail || (status ? `HTTP ${status}` : t('error.network'));
+    this.serverDetail = this.body.detail || (status ? `HTTP ${status}` : t('error.network'));
+    this.detail = explain({ ...this.body, detail: this.serverDetail }); // what a screen shows
   }
 
   // Field errors of a 422 as "where: what" lines (the loc path without the leading "body"/"query").

@@ -25,6 +25,16 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+// An error from the server as this page's language says it: its reason and figures in words when the
+// catalogue has them (why.<reason>; a status figure is named too), else the server's own detail (English).
+export function explain(err) {
+  const key = err && err.reason ? `why.${err.reason}` : null;
+  if (!key || !(key in CATALOGUE.vi)) return err ? err.detail : '';
+  const figures = { ...(err.figures || {}) };
+  if (figures.status) figures.status = t(`status.${figures.status}`);
+  return t(key, figures);
+}
+
 export function setLang(next) {
   if (!LANGS.includes(next) || next === current) return;
   current = next;

@@ -8,6 +8,7 @@
 // - Applies events to a local copy of the snapshot's state (livestate.js mirrors the server's fold).
 import { loginUrl } from './api.js';
 import { Emitter, readStoredList, writeStoredList } from './emitter.js';
+import { explain } from './i18n.js';
 import { applyEvent, quorum } from './livestate.js';
 
 const PING_EVERY = 15000;
@@ -206,7 +207,7 @@ export class LiveClient extends Emitter {
   }
 
   on_error(msg) {
-    this.lastError = msg.detail;
+    this.lastError = explain(msg);
     const entry = msg.id && this.outbox.find((e) => e.id === msg.id);
     if (!entry) {
       this.emit('servererror', msg);

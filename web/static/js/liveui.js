@@ -1,7 +1,7 @@
 // Pieces every live screen shows: the meeting's head line with the connection state, the outbox
 // ("not yet sent"), refusals from the server, and the names behind person and bridge point ids.
 import { api } from './api.js';
-import { onLangChange, t } from './i18n.js';
+import { explain, onLangChange, t } from './i18n.js';
 import { LiveClient } from './live.js';
 import { h, patch, statusBadge, toast } from './ui.js';
 
@@ -92,9 +92,9 @@ export async function joinMeeting(meetingId, me) {
   const rooms = new Map(bridgePoints.map((bp) => [bp.id, bp]));
   const live = new LiveClient(meetingId, me.id);
   live.on('rejected', (msg) =>
-    toast(t('live.rejected', { what: t(`cmd.${msg.cmd.type}`), detail: msg.detail }), 'error'),
+    toast(t('live.rejected', { what: t(`cmd.${msg.cmd.type}`), detail: explain(msg) }), 'error'),
   );
-  live.on('servererror', (msg) => toast(msg.detail, 'error'));
+  live.on('servererror', (msg) => toast(explain(msg), 'error'));
   const names = {
     person: (id) => (people.get(id) ? people.get(id).full_name : t('live.personN', { id })),
     room: (id) => (rooms.get(id) ? rooms.get(id).name : t('live.roomN', { id })),
