@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, rtc: RtcSettings | None = None)
         app.state.bus = make_bus(settings.redis_url)
         app.state.live = LiveService(app.state.engine)
         app.state.documents = DocumentStore(settings.data_dir / "documents", DocumentSettings.from_env())
-        app.state.presence = PresenceTracker(app.state.bus)
+        app.state.presence = PresenceTracker(app.state.bus, settings.presence_heartbeat)
         await app.state.presence.start()
         await app.state.bus.start()
         app.state.jobs = JobService(

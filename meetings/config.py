@@ -27,6 +27,7 @@ class Settings:
     signing_cert: Path | None = None  # PEM/DER certificate (and its chain) for a PEM/DER key
     signing_password: str | None = field(default=None, repr=False)
     trust_roots: Path | None = None  # PEM bundle of the roots that uploaded signatures may chain to
+    presence_heartbeat: float = 5.0  # seconds between a process's announcements of who it has online
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -50,6 +51,7 @@ class Settings:
             signing_cert=_path(env.get("CAUHOP_SIGNING_CERT")),
             signing_password=env.get("CAUHOP_SIGNING_PASSWORD") or None,
             trust_roots=_path(env.get("CAUHOP_TRUST_ROOTS")),
+            presence_heartbeat=float(env.get("CAUHOP_PRESENCE_HEARTBEAT_SECONDS", "5")),
         )
 
 

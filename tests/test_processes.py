@@ -1,15 +1,18 @@
-"""Several real server processes on one database and Redis; a server killed with SIGKILL mid-poll."""
+"""Several real server processes on one database and Redis; a server killed with SIGKILL mid-poll; who is
+online across processes started at different times, and after one is killed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 from tests.servers import Server, redis_url
 
@@ -54,6 +57,53 @@ def test_a_page_turn_on_one_process_reaches_tablets_on_the_other(two_servers: tu
             if msg["type"] == "event" and msg["kind"] == "live.presenter":
                 break
         assert msg["seq"] == ack["seq"] and msg["payload"]["page"] == 12
+
+
+@contextlib.contextmanager
+def tablet(server: Server, token: str) -> Iterator[ClientConnection]:
+    with connect(
+        f"ws://127.0.0.1:{server.port}/ws/meetings/1",
+        additional_headers={"Authorization": f"Bearer {token}"},
+        open_timeout=20,
+    ) as ws:
+        assert json.loads(ws.recv(timeout=20))["type"] == "hello"
+        yield ws
+
+
+def online_until(ws: ClientConnection, check: Callable[[set[int]], bool], what: str) -> None:
+    """Read the socket's presence lists until one passes ``check``."""
+    deadline = time.monotonic() + 15
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"not within 15 s: {what}"
+        msg = json.loads(ws.recv(timeout=left))
+        if msg["type"] == "presence" and check(set(msg["online"])):
+            return
+
+
+def test_presence_reaches_a_process_started_later_and_forgets_one_killed(env: dict[str, str]) -> None:
+    """A delegate's tablet is connected at process A before process B starts: the chair's screen at B lists
+    the delegate online (B heard A's heartbeat). A is killed: the delegate drops out of B's list by itself,
+    and the chair, connected at B, stays."""
+    env = {**env, "REDIS_URL": redis_url(), "CAUHOP_PRESENCE_HEARTBEAT_SECONDS": "0.3"}
+    a = Server(env)
+    try:
+        token = a.login("delegate04")
+        delegate = a.request("GET", "/api/auth/me", token=token)[1]["person_id"]
+        with tablet(a, token) as at_a:
+            online_until(at_a, lambda online: delegate in online, "the delegate online at A")
+            b = Server(env)
+            try:
+                token = b.login("chair")
+                chair = b.request("GET", "/api/auth/me", token=token)[1]["person_id"]
+                with tablet(b, token) as at_b:
+                    online_until(at_b, lambda online: online == {delegate, chair}, "B lists A's delegate")
+                    a.kill()
+                    online_until(at_b, lambda online: online == {chair}, "B forgets the delegate at A")
+            finally:
+                b.stop()
+    finally:
+        a.stop()
 
 
 def test_sigkill_during_a_poll_loses_no_acknowledged_ballot_or_checkin(env: dict[str, str]) -> None:
