@@ -93,10 +93,15 @@ def _check_free(
     found = queries.clashes(ctx.session, candidate, ctx.buffer)
     if found:
         bps = sum(1 for c in found if c.kind == "bridge_point")
+        buffer = int(ctx.buffer.total_seconds() // 60)
         raise SchedulingConflict(
             f"the meeting would double-book {bps} bridge point(s) and {len(found) - bps} person(s) "
-            f"(set-up buffer {int(ctx.buffer.total_seconds() // 60)} min)",
+            f"(set-up buffer {buffer} min)",
             found,
+            "double_booked",
+            rooms=bps,
+            people=len(found) - bps,
+            buffer=buffer,
         )
 
 
@@ -175,14 +180,17 @@ def update_meeting(ctx: Context, meeting_id: int, patch: MeetingPatch, *, detach
     if patch.version != meeting.version:
         raise StaleVersion(
             f"meeting {meeting_id} was changed by someone else (you edited version "
-            f"{patch.version}, it is now at {meeting.version}); reload and try again"
+            f"{patch.version}, it is now at {meeting.version}); reload and try again",
+            "changed_meanwhile",
         )
     check_editable(Status(meeting.status))
     changes = patch.model_dump(mode="json", exclude_unset=True, exclude={"version"})
     start = to_db(patch.start) if patch.start else meeting.start_at
     end = to_db(patch.end) if patch.end else meeting.end_at
     if end <= start:
-        raise Invalid("end must be after start", [FieldError(("end",), "end must be after start")])
+        raise Invalid(
+            "end must be after start", [FieldError(("end",), "end must be after start")], "end_before_start"
+        )
     scope = patch.scope if patch.scope is not None else ScopeIn.model_validate(meeting.scope)
     people = patch.participants
     if people is None:

@@ -124,8 +124,10 @@ class Clash:
 class SchedulingConflict(Conflict):
     """A meeting would double-book bridge points or people; ``clashes`` lists every one."""
 
-    def __init__(self, detail: str, clashes: list[Clash]) -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str, clashes: list[Clash], reason: str | None = None, **figures: str | int
+    ) -> None:
+        super().__init__(detail, reason, **figures)
         self.clashes = clashes
 
 

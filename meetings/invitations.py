@@ -108,7 +108,11 @@ def resend(
     the new notification ids; sending them is the caller's (``notify_delivery``)."""
     assert meeting.id is not None
     if meeting.status not in PUBLISHED:
-        raise Conflict(f"the meeting is {meeting.status}: invitations go out once it is published")
+        raise Conflict(
+            f"the meeting is {meeting.status}: invitations go out once it is published",
+            "not_published",
+            status=str(meeting.status),
+        )
     report = invitation_report(session, meeting, email=email)
     states = {p.person_id: p.state for p in report.participants}
     if person_ids is None:

@@ -36,10 +36,15 @@ def check_transition(current: Status, to: Status) -> None:
     if to not in ALLOWED[current]:
         allowed = ", ".join(sorted(ALLOWED[current])) or "none (final status)"
         raise IllegalTransition(
-            f"cannot move a meeting from '{current}' to '{to}'; allowed from '{current}': {allowed}"
+            f"cannot move a meeting from '{current}' to '{to}'; allowed from '{current}': {allowed}",
+            "cannot_move",
+            status=current.value,
+            to=to.value,
         )
 
 
 def check_editable(current: Status) -> None:
     if current not in EDITABLE:
-        raise IllegalTransition(f"a meeting that is '{current}' can no longer be edited")
+        raise IllegalTransition(
+            f"a meeting that is '{current}' can no longer be edited", "not_editable", status=current.value
+        )

@@ -116,7 +116,13 @@ def _materialise(ctx: commands.Context, series: Series, slots: list[datetime], p
             commands.transition(ctx, meeting.id, Status.scheduled)
     if clashes:
         dates = sorted({c.extra["occurrence"][:10] for c in clashes})
-        raise SchedulingConflict(f"{len(dates)} occurrence(s) would double-book: {', '.join(dates)}", clashes)
+        raise SchedulingConflict(
+            f"{len(dates)} occurrence(s) would double-book: {', '.join(dates)}",
+            clashes,
+            "series_double_booked",
+            count=len(dates),
+            dates=", ".join(dates),
+        )
 
 
 def occurrences_of(ctx: commands.Context, series_id: int) -> list[Meeting]:

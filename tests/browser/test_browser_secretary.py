@@ -43,6 +43,9 @@ def test_secretary_creates_a_three_level_meeting_and_publishes_it(server: Server
     expect(clash).to_contain_text(demo["title"])
     expect(clash.locator(".clash-list li")).to_have_count(241)
     expect(clash.locator(".clash-list li").first).to_contain_text(f"đã có lịch «{demo['title']}»")
+    expect(clash.locator(".server-detail")).to_have_text(  # the server's reason, in the page's language
+        re.compile(r"^cuộc họp sẽ trùng lịch 241 điểm cầu và \d+ người \(tính cả \d+ phút chuẩn bị\)$")
+    )
 
     page.get_by_role("button", name="Gợi ý giờ trống").click()
     page.locator(".slot").first.click()

@@ -26,12 +26,12 @@ export function t(key, vars = {}) {
 }
 
 // An error from the server as this page's language says it: its reason and figures in words when the
-// catalogue has them (why.<reason>; a status figure is named too), else the server's own detail (English).
+// catalogue has them (why.<reason>; the meeting statuses among the figures in words too), else the server's own detail (English).
 export function explain(err) {
   const key = err && err.reason ? `why.${err.reason}` : null;
   if (!key || !(key in CATALOGUE.vi)) return err ? err.detail : '';
   const figures = { ...(err.figures || {}) };
-  if (figures.status) figures.status = t(`status.${figures.status}`);
+  for (const name of ['status', 'to']) if (figures[name]) figures[name] = t(`status.${figures[name]}`);
   return t(key, figures);
 }
 

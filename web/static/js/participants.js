@@ -345,7 +345,8 @@ export class ParticipantsCard {
         { class: 'notice notice-error', role: 'alert' },
         h('p', {}, h('strong', { i18n: lead })),
         clashes.length ? h('ul', {}, clashes.map((c) => h('li', { text: c }))) : null,
-        h('p', { class: 'server-detail', text: [err.detail, ...err.fieldErrors].join(' — ') }),
+        // A stale version: the lead says it, and the button below applies the change again (no reload needed).
+        stale ? null : h('p', { class: 'server-detail', text: [err.detail, ...err.fieldErrors].join(' — ') }),
         h(
           'div',
           { class: 'form-actions' },
