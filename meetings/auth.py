@@ -62,11 +62,12 @@ def login(
 ) -> IssuedSession:
     user = session.exec(select(User).where(User.username == username)).first()
     if not _verify(user, password) or user is None or not user.active:
-        raise NotAuthenticated("wrong username or password")
+        raise NotAuthenticated("wrong username or password", "wrong_login")
     if not demo and password.lower() in DEFAULT_PASSWORDS:
         raise Forbidden(
             "this account still has a default password, which works only in demo mode; "
-            "an administrator must set a new one (cauhop create-user --reset)"
+            "an administrator must set a new one (cauhop create-user --reset)",
+            "default_password",
         )
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     expires = now + timedelta(hours=hours)
@@ -92,10 +93,10 @@ class Authenticated:
 def authenticate(session: Session, token: str, *, now: datetime) -> Authenticated:
     row = session.exec(select(AuthSession).where(AuthSession.token_hash == token_digest(token))).first()
     if row is None or from_db(row.expires_at) <= now:
-        raise NotAuthenticated("your session has expired or is not valid; log in again")
+        raise NotAuthenticated("your session has expired or is not valid; log in again", "session_expired")
     user = session.get(User, row.user_id)
     if user is None or not user.active or user.id is None:
-        raise NotAuthenticated("this account is disabled")
+        raise NotAuthenticated("this account is disabled", "account_disabled")
     return Authenticated(actor_of(user), row.csrf_token)
 
 

@@ -30,7 +30,7 @@ def test_bad_credentials_are_401(client: TestClient) -> None:
     for username, password in (("secretary", "wrong"), ("nobody", "demo")):
         r = client.post("/api/auth/login", json={"username": username, "password": password})
         assert r.status_code == 401
-        assert r.json() == {"detail": "wrong username or password"}
+        assert r.json() == {"detail": "wrong username or password", "reason": "wrong_login", "figures": {}}
 
 
 def test_api_routes_need_authentication(client: TestClient) -> None:

@@ -60,7 +60,7 @@ def login(call: Call) -> JSONResponse:
     client = call.request.client.host if call.request.client else "?"
     key = f"{client}|{data.username.lower()}"
     if limiter.blocked(key, time.monotonic()):
-        raise TooManyRequests("too many failed logins; wait a few minutes and try again")
+        raise TooManyRequests("too many failed logins; wait a few minutes and try again", "too_many_logins")
     try:
         with call.write() as s:
             issued = auth.login(

@@ -19,7 +19,9 @@ def test_secretary_creates_a_three_level_meeting_and_publishes_it(server: Server
     page.get_by_label("Tên đăng nhập").fill("secretary")
     page.get_by_label("Mật khẩu").fill("sai-mat-khau")
     page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_role("alert")).to_contain_text("wrong username or password")  # the server's detail
+    expect(page.get_by_role("alert")).to_have_text(  # the server's reason, in the page's language
+        "Không đăng nhập được: sai tên đăng nhập hoặc mật khẩu"
+    )
     page.get_by_label("Mật khẩu").fill("demo")
     page.get_by_role("button", name="Đăng nhập").click()
     expect(page).to_have_url(re.compile(r"/app/meetings$"))

@@ -240,6 +240,12 @@ export const CATALOGUE = {
     'why.share_presenters_only': 'chỉ chủ trì, thư ký hoặc người trình bày mục này mới chia sẻ được ghi chú',
     'why.not_your_annotation': 'chỉ người viết mới sửa được ghi chú này',
     'why.search_empty': 'hãy nhập ít nhất một từ để tìm',
+    'why.wrong_login': 'sai tên đăng nhập hoặc mật khẩu',
+    'why.default_password':
+      'tài khoản này còn dùng mật khẩu mặc định, chỉ dùng được ở chế độ trình diễn; quản trị viên cần đặt mật khẩu mới',
+    'why.session_expired': 'phiên đăng nhập đã hết hạn; hãy đăng nhập lại',
+    'why.account_disabled': 'tài khoản này đã bị khoá',
+    'why.too_many_logins': 'đăng nhập sai quá nhiều lần; hãy đợi vài phút rồi thử lại',
     'why.double_booked': 'cuộc họp sẽ trùng lịch {rooms} điểm cầu và {people} người (tính cả {buffer} phút chuẩn bị)',
     'why.changed_meanwhile': 'cuộc họp vừa được người khác sửa; hãy tải lại rồi thử lại',
     'why.end_before_start': 'giờ kết thúc phải sau giờ bắt đầu',
@@ -892,6 +898,12 @@ export const CATALOGUE = {
     'why.share_presenters_only': 'only the chair, the secretary or the presenter of this item may share annotations',
     'why.not_your_annotation': 'only its author may change this annotation',
     'why.search_empty': 'search for at least one word',
+    'why.wrong_login': 'wrong username or password',
+    'why.default_password':
+      'this account still has a default password, which works only in demo mode; an administrator must set a new one',
+    'why.session_expired': 'your session has expired; log in again',
+    'why.account_disabled': 'this account is disabled',
+    'why.too_many_logins': 'too many failed logins; wait a few minutes and try again',
     'why.double_booked':
       'the meeting would double-book {rooms} bridge point(s) and {people} person(s) (set-up buffer {buffer} min)',
     'why.changed_meanwhile': 'someone else changed the meeting meanwhile; reload and try again',
