@@ -209,6 +209,6 @@ def test_shared_annotations_appear_live_and_comments_close_at_the_deadline(
     expect(page.locator(".comment-deadline")).to_contain_text("Đã hết hạn góp ý")
     page.get_by_label("Ý kiến góp ý").fill("Góp ý muộn")
     page.get_by_role("button", name="Gửi góp ý cho trang 2").click()
-    expect(page.get_by_role("alert").filter(has_text="the deadline for comments was")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="đã hết hạn góp ý lúc")).to_be_visible()
     comments = server.request("GET", f"/api/documents/{doc}/comments", token=secretary)[1]
     assert [c["text"] for c in comments] == ["Đề nghị làm rõ cơ sở tính dự toán thu."]
