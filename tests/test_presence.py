@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.presence import Presence, Roll
+from meetings.bus import LocalBus
+from web.presence import Presence, PresenceTracker, Roll
 
 PEOPLE = st.integers(1, 4)
 MEETINGS = st.integers(1, 3)
@@ -64,3 +66,26 @@ def test_the_union_is_of_what_each_live_process_said_last(
             assert presence.online(m) == expected
             if expected != before[m]:
                 assert m in touched | expired  # a changed list is always told
+
+
+def test_a_message_it_cannot_read_changes_nothing_and_the_tracker_goes_on() -> None:
+    """A process of an older version (mid-upgrade) says presence its own way: ignored, not fatal."""
+
+    async def scenario() -> list[dict[str, object]]:
+        bus = LocalBus()
+        await bus.start()
+        tracker = PresenceTracker(bus, heartbeat=60)
+        await tracker.start()
+        told = bus.subscribe("meeting:1")
+        try:
+            await bus.publish("presence", {"meeting_id": 1, "person_id": 5, "online": True})
+            await bus.publish("presence", {"origin": "other", "sets": [[1, ["x"]]], "whole": True})
+            await bus.publish("presence", {"origin": "other", "sets": [[1, [7]]], "whole": True})
+            first = await asyncio.wait_for(told.get(), 5)  # the listener read past what it could not
+            await tracker.announce(1, 8, True)
+            return [first, await asyncio.wait_for(told.get(), 5)]
+        finally:
+            await tracker.stop()
+
+    told = asyncio.run(scenario())
+    assert told == [{"type": "presence", "online": [7]}, {"type": "presence", "online": [7, 8]}]

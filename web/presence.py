@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections import Counter
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meetings.bus import LocalBus, Subscription
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT = 5.0  # seconds between two announcements of all of a process's sets
 MISSED = 3  # heartbeats unheard before a process's people count as gone
@@ -131,20 +134,28 @@ class PresenceTracker:
         while True:
             await asyncio.sleep(self.heartbeat)
             message = {"origin": self.origin, "sets": _wire(self.roll.sets()), "whole": True}
-            await self.bus.publish("presence", message)
+            try:
+                await self.bus.publish("presence", message)
+            except Exception:  # Redis away for a moment: the next beat says it all again
+                log.warning("presence heartbeat not published", exc_info=True)
             for meeting_id in self.others.expire(self.clock()):
                 self._tell(meeting_id)
 
     async def _listen(self) -> None:
         assert self._sub is not None
         async for message in self._sub:
-            if message.get("origin") == self.origin:
+            origin = message.get("origin")
+            if origin == self.origin:
                 continue  # our own sockets are counted in the roll
-            if message.get("gone"):
-                touched = self.others.forget(message["origin"])
-            else:
-                sets = {int(m): frozenset(people) for m, people in message["sets"]}
-                touched = self.others.fold(message["origin"], sets, message["whole"], self.clock())
+            try:
+                if message.get("gone"):
+                    touched = self.others.forget(str(origin))
+                else:
+                    sets = {int(m): frozenset(map(int, people)) for m, people in message["sets"]}
+                    touched = self.others.fold(str(origin), sets, bool(message["whole"]), self.clock())
+            except (KeyError, TypeError, ValueError):  # e.g. a process of an older version, mid-upgrade
+                log.warning("presence message not understood: %.200r", message)
+                continue
             for meeting_id in touched:
                 self._tell(meeting_id)
 
