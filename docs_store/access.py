@@ -86,7 +86,7 @@ class Caller:
 
     def person(self) -> int:
         if self.actor.person_id is None:
-            raise Invalid("this account is not linked to a person; ask an administrator")
+            raise Invalid("this account is not linked to a person; ask an administrator", reason="no_person")
         return self.actor.person_id
 
 
@@ -175,7 +175,7 @@ def meeting_viewer(s: Session, actor: Actor, meeting_id: int) -> Viewer:
     person = actor.person_id
     row = s.exec(_VIEWER, params={"meeting_id": meeting_id, "person_id": person}).first()
     if row is None:
-        raise NotFound(f"meeting {meeting_id} does not exist")
+        raise NotFound(f"meeting {meeting_id} does not exist", "no_such_meeting", meeting=meeting_id)
     host_unit_id, role, operates = row
     viewer = Viewer(actor, _narrowed(host_unit_id, person, role, bool(operates)), _tree_for(s, actor))
     require_view_meeting(actor, viewer.access, viewer.tree)
@@ -209,7 +209,7 @@ def person_names(s: Session, person_ids: set[int]) -> dict[int, str]:
 def get_document(s: Session, doc_id: int) -> Document:
     doc = s.get(Document, doc_id)
     if doc is None:
-        raise NotFound(f"document {doc_id} does not exist")
+        raise NotFound(f"document {doc_id} does not exist", "no_such_document", document=doc_id)
     return doc
 
 
@@ -228,7 +228,7 @@ def readable(s: Session, actor: Actor, doc_id: int) -> tuple[Document, Caller]:
     caller = caller_in(s, actor, queries.get_meeting(s, doc.meeting_id))
     require_view_meeting(actor, caller.access, caller.tree)
     if not may_read(s, caller, doc):
-        raise NotFound(f"document {doc_id} does not exist")
+        raise NotFound(f"document {doc_id} does not exist", "no_such_document", document=doc_id)
     return doc, caller
 
 
@@ -252,7 +252,7 @@ def get_version(s: Session, doc: Document, number: int | None) -> DocumentVersio
         select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.number == wanted)
     ).first()
     if version is None:
-        raise NotFound(f"document {doc.id} has no version {wanted}")
+        raise NotFound(f"document {doc.id} has no version {wanted}", "no_such_version", version=wanted)
     return version
 
 
@@ -264,4 +264,10 @@ def version_number(s: Session, version_id: int) -> int | None:
 
 def require_page(version: DocumentVersion, page: int) -> None:
     if page > version.pages:
-        raise Invalid(f"page {page} does not exist; version {version.number} has {version.pages} pages", [])
+        raise Invalid(
+            f"page {page} does not exist; version {version.number} has {version.pages} pages",
+            [],
+            "no_such_page",
+            page=page,
+            pages=version.pages,
+        )

@@ -106,7 +106,7 @@ def _published(s: Session, actor: Actor, meeting_id: int) -> Packet:
     meeting_caller(s, actor, meeting_id)
     latest = _latest_packet(s, meeting_id)
     if latest is None:
-        raise NotFound("no packet has been compiled for this meeting yet")
+        raise NotFound("no packet has been compiled for this meeting yet", "no_packet")
     return latest
 
 

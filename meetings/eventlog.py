@@ -26,7 +26,7 @@ APPENDED = "cauhop_appended_events"
 def lock_meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id, with_for_update=True)
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} does not exist")
+        raise NotFound(f"meeting {meeting_id} does not exist", "no_such_meeting", meeting=meeting_id)
     return meeting
 
 

@@ -59,9 +59,13 @@ def manages_unit(actor: Actor, unit_id: int, tree: UnitTree) -> bool:
 
 def require_create_meeting(actor: Actor, host_unit_id: int, tree: UnitTree) -> None:
     if actor.role not in {Role.admin, Role.secretary}:
-        raise Forbidden(f"a {actor.role} may not create meetings; ask a secretary of the host unit")
+        raise Forbidden(
+            f"a {actor.role} may not create meetings; ask a secretary of the host unit", "secretaries_create"
+        )
     if not manages_unit(actor, host_unit_id, tree):
-        raise Forbidden("a secretary may create meetings only for their own unit and the units under it")
+        raise Forbidden(
+            "a secretary may create meetings only for their own unit and the units under it", "own_units_only"
+        )
 
 
 def meeting_role(actor: Actor, access: MeetingAccess) -> MeetingRole | None:
@@ -76,14 +80,16 @@ def can_view_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) -> boo
 
 def require_view_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
     if not can_view_meeting(actor, access, tree):
-        raise Forbidden("you are not a participant of this meeting")
+        raise Forbidden("you are not a participant of this meeting", "not_in_meeting")
 
 
 def require_edit_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
     """Schedule, scope, participants: the host unit's secretaries and the meeting's own secretary."""
     if manages_unit(actor, access.host_unit_id, tree) or meeting_role(actor, access) is MeetingRole.secretary:
         return
-    raise Forbidden("only the meeting's secretary or a secretary of its host unit may change it")
+    raise Forbidden(
+        "only the meeting's secretary or a secretary of its host unit may change it", "secretaries_edit"
+    )
 
 
 def _organises(actor: Actor, access: MeetingAccess, tree: UnitTree) -> bool:
@@ -96,15 +102,15 @@ def _organises(actor: Actor, access: MeetingAccess, tree: UnitTree) -> bool:
 def require_run_meeting(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
     """Start and end the meeting: its chair and secretary, and the host unit's secretaries."""
     if not _organises(actor, access, tree):
-        raise Forbidden("only the meeting's chair or secretary may start or end it")
+        raise Forbidden("only the meeting's chair or secretary may start or end it", "runners_only")
 
 
 def require_see_invitations(actor: Actor, access: MeetingAccess, tree: UnitTree) -> None:
     """Who was invited and whether it reached them: the same people who run the meeting."""
     if not _organises(actor, access, tree):
-        raise Forbidden("only the meeting's chair or secretary may see its invitations")
+        raise Forbidden("only the meeting's chair or secretary may see its invitations", "runners_only")
 
 
 def require_admin(actor: Actor) -> None:
     if actor.role is not Role.admin:
-        raise Forbidden("only an administrator may do this")
+        raise Forbidden("only an administrator may do this", "admins_only")

@@ -31,7 +31,7 @@ def bridge_point_refs(session: Session) -> list[BridgePointRef]:
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} does not exist")
+        raise NotFound(f"meeting {meeting_id} does not exist", "no_such_meeting", meeting=meeting_id)
     return meeting
 
 

@@ -146,7 +146,11 @@ def split_series(ctx: commands.Context, series_id: int, data: SeriesSplit) -> Se
             [FieldError(("from_meeting_id",), f"not an occurrence of series {series_id}")],
         )
     if Status(pivot.status) not in EDITABLE:
-        raise Invalid(f"occurrence {pivot.id} is '{pivot.status}' and can no longer be changed")
+        raise Invalid(
+            f"occurrence {pivot.id} is '{pivot.status}' and can no longer be changed",
+            reason="not_editable",
+            status=str(pivot.status),
+        )
     cut = from_db(pivot.occurrence_start)
     old_rule = parse_rrule(old.rrule, LOCAL_TZ)
     old.rrule = format_rrule(

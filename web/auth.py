@@ -31,7 +31,9 @@ def authenticate_request(conn: HTTPConnection, engine: Engine, now: datetime) ->
     by_cookie = token is None
     token = token or conn.cookies.get(SESSION_COOKIE)
     if not token:
-        raise NotAuthenticated("log in first: send 'Authorization: Bearer <token>' or the session cookie")
+        raise NotAuthenticated(
+            "log in first: send 'Authorization: Bearer <token>' or the session cookie", "session_expired"
+        )
     with reading(engine) as session:
         found = authenticate(session, token, now=now)
     method = conn.scope.get("method", "GET")
