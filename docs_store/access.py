@@ -86,7 +86,9 @@ class Caller:
 
     def person(self) -> int:
         if self.actor.person_id is None:
-            raise Invalid("this account is not linked to a person; ask an administrator", reason="no_person")
+            raise Invalid(
+                "this account is not linked to a person; ask an administrator", reason="no_person_account"
+            )
         return self.actor.person_id
 
 

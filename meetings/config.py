@@ -51,7 +51,7 @@ class Settings:
             signing_cert=_path(env.get("CAUHOP_SIGNING_CERT")),
             signing_password=env.get("CAUHOP_SIGNING_PASSWORD") or None,
             trust_roots=_path(env.get("CAUHOP_TRUST_ROOTS")),
-            presence_heartbeat=float(env.get("CAUHOP_PRESENCE_HEARTBEAT_SECONDS", "5")),
+            presence_heartbeat=float(env.get("CAUHOP_PRESENCE_HEARTBEAT_SECONDS") or "5"),
         )
 
 

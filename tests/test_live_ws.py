@@ -74,6 +74,7 @@ def test_unauthenticated_socket_is_told_and_closed(client: TestClient) -> None:
     with client.websocket_connect(f"/ws/meetings/{MEETING}") as ws:
         msg = ws.receive_json()
         assert msg["type"] == "error" and msg["code"] == "unauthenticated"
+        assert msg["reason"] == "login_first"  # the tablet's words for it
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 4401

@@ -32,7 +32,7 @@ def authenticate_request(conn: HTTPConnection, engine: Engine, now: datetime) ->
     token = token or conn.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated(
-            "log in first: send 'Authorization: Bearer <token>' or the session cookie", "session_expired"
+            "log in first: send 'Authorization: Bearer <token>' or the session cookie", "login_first"
         )
     with reading(engine) as session:
         found = authenticate(session, token, now=now)

@@ -96,6 +96,8 @@ class PresenceTracker:
     def __init__(
         self, bus: LocalBus, heartbeat: float = HEARTBEAT, clock: Callable[[], float] = time.monotonic
     ) -> None:
+        if not heartbeat > 0:
+            raise ValueError(f"the presence heartbeat must be a positive number of seconds, not {heartbeat}")
         self.bus = bus
         self.heartbeat = heartbeat
         self.clock = clock
@@ -128,7 +130,10 @@ class PresenceTracker:
             return
         self._tell(meeting_id)
         sets = {meeting_id: self.roll.people(meeting_id)}
-        await self.bus.publish("presence", {"origin": self.origin, "sets": _wire(sets), "whole": False})
+        try:
+            await self.bus.publish("presence", {"origin": self.origin, "sets": _wire(sets), "whole": False})
+        except Exception:  # Redis away for a moment: counted here all the same, and the next beat says it
+            log.warning("presence change not published", exc_info=True)
 
     async def _beat(self) -> None:
         while True:
@@ -144,16 +149,16 @@ class PresenceTracker:
     async def _listen(self) -> None:
         assert self._sub is not None
         async for message in self._sub:
-            origin = message.get("origin")
-            if origin == self.origin:
-                continue  # our own sockets are counted in the roll
             try:
+                origin = message.get("origin")
+                if origin == self.origin:
+                    continue  # our own sockets are counted in the roll
                 if message.get("gone"):
                     touched = self.others.forget(str(origin))
                 else:
                     sets = {int(m): frozenset(map(int, people)) for m, people in message["sets"]}
                     touched = self.others.fold(str(origin), sets, bool(message["whole"]), self.clock())
-            except (KeyError, TypeError, ValueError):  # e.g. a process of an older version, mid-upgrade
+            except (AttributeError, KeyError, TypeError, ValueError):  # e.g. a process of an older version
                 log.warning("presence message not understood: %.200r", message)
                 continue
             for meeting_id in touched:

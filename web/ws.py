@@ -253,9 +253,14 @@ async def meeting_socket(ws: WebSocket) -> None:
         actor = await run_in_threadpool(authenticate_request, ws, ws.app.state.engine, utcnow())
         since = int(since_text) if since_text.isdigit() else 0
     except CauhopError as exc:
-        await ws.send_text(
-            json.dumps({"type": "error", "seq": 0, "code": _error_code(exc), "detail": exc.detail})
-        )
+        refusal = {
+            "type": "error",
+            "seq": 0,
+            "code": _error_code(exc),
+            "detail": exc.detail,
+            **exc.explained(),
+        }
+        await ws.send_text(json.dumps(refusal))
         await ws.close(code=4401 if isinstance(exc, NotAuthenticated) else 4403)
         return
     service: LiveService = ws.app.state.live
@@ -268,7 +273,7 @@ async def meeting_socket(ws: WebSocket) -> None:
         try:
             await conn.start(since)
         except CauhopError as exc:
-            await conn.error(None, _error_code(exc), exc.detail)
+            await conn.error(None, _error_code(exc), exc.detail, **exc.explained())
             await ws.close(code=4404 if _error_code(exc) == "not_found" else 4403)
             return
         conn.follow(sub)

@@ -64,17 +64,21 @@ def test_every_value_the_server_sends_has_words() -> None:
     assert len(commands) == 17
 
 
+def _subclasses(cls: type) -> list[type]:
+    return [cls, *(c for sub in cls.__subclasses__() for c in _subclasses(sub))]
+
+
 def raised_reasons() -> dict[str, set[str]]:
     """Every reason the server's code raises an error with, and the figures every such raise gives it."""
     import ast
+    import inspect
 
     from docs_store import errors as docs_errors  # noqa: F401  (its classes join the tree)
     from meetings.errors import CauhopError
 
-    def family(cls: type) -> set[str]:
-        return {cls.__name__}.union(*(family(sub) for sub in cls.__subclasses__()))
-
-    classes = family(CauhopError)
+    position = {  # each error class, and where it takes its reason among the positional arguments
+        c.__name__: list(inspect.signature(c).parameters).index("reason") for c in _subclasses(CauhopError)
+    }
     root = STATIC.parents[1]
     found: dict[str, set[str]] = {}
     for path in [p for d in ("meetings", "docs_store", "web", "rtc") for p in (root / d).rglob("*.py")]:
@@ -82,10 +86,10 @@ def raised_reasons() -> dict[str, set[str]]:
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", None))
-            if name not in classes:
+            if name not in position:
                 continue
             words = {k.arg: k.value for k in node.keywords if k.arg}
-            at = 0 if name == "PdfRejected" else 1
+            at = position[name]
             given = words.get("reason", node.args[at] if len(node.args) > at else None)
             if not (isinstance(given, ast.Constant) and isinstance(given.value, str)):
                 continue

@@ -336,7 +336,7 @@ export class ParticipantsCard {
       .map((c) =>
         t('people.clash', { name: names.get(c.id) || `#${c.id}`, title: c.meeting_title || `#${c.meeting_id}` }),
       );
-    const stale = err.status === 409 && !err.body.conflicts;
+    const stale = err.body.reason === 'changed_meanwhile';
     const lead = stale ? 'people.stale' : clashes.length ? 'people.clashLead' : 'people.refused';
     patch(
       this.problemBox,
