@@ -7,8 +7,9 @@ export class ApiError extends Error {
     super((body && body.detail) || `HTTP ${status}`);
     this.status = status;
     this.body = body || {};
-    this.serverDetail = this.body.detail || (status ? `HTTP ${status}` : t('error.network'));
-    this.detail = explain({ ...this.body, detail: this.serverDetail }); // what a screen shows
+    // What a screen shows: the server's reason in the page's language, else its words (kept in .message).
+    const said = this.body.detail || (status ? `HTTP ${status}` : t('error.network'));
+    this.detail = explain({ ...this.body, detail: said });
   }
 
   // Field errors of a 422 as "where: what" lines (the loc path without the leading "body"/"query").
