@@ -70,6 +70,7 @@ def test_a_vote_sent_after_the_poll_closed_is_refused_in_the_pages_language(
     page = ctx.new_page()
     page.goto(f"/app/tablet/{MEETING}")
     expect(page.locator(".conn")).to_have_text("Đã kết nối")
+    expect(page.get_by_role("button", name="Tán thành", exact=True)).to_be_enabled()  # the snapshot is in
 
     ctx.set_offline(True)
     expect(page.locator(".conn")).to_have_text("Mất mạng")
