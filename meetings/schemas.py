@@ -116,13 +116,12 @@ class ClashOut(BaseModel):
     meeting_title: str | None = None
 
 
-class ConflictOut(BaseModel):
-    detail: str
-    conflicts: list[ClashOut]
-
-
 class ErrorOut(BaseModel):
     detail: str = Field(description="what went wrong, in English")
     reason: str | None = Field(default=None, description="a machine word for it, e.g. not_pdf")
     figures: dict[str, str | int] | None = Field(default=None, description="the values the reason names")
     errors: list[dict[str, object]] | None = None
+
+
+class ConflictOut(ErrorOut):
+    conflicts: list[ClashOut]
